@@ -1,0 +1,181 @@
+"""OpenFlyers customer account: the site where aero clubs renew their subscription and pay for it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_currency, format_date, format_datetime, lazy_gettext
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from . import config as settings
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .web import safe_next
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: No inline script or style anywhere: htmx is a file under /static and reads its config from a meta tag.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; a test passes its own configuration instead of the environment's."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+    settings.check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    htmx.init_app(app)
+
+    from . import models  # noqa: F401  (the tables, for Alembic and the CLI)
+    from .accounts import bp as accounts_bp
+    from .cli import register_cli
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    register_cli(app)
+    _register_site_routes(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _select_locale() -> str:
+    """The visitor's choice, else the browser's preference, else French (the default)."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("language")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint and request.endpoint != "static":
+        # Account pages are private: never kept by a shared cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _register_site_routes(app: Flask) -> None:
+    @app.get("/healthz")
+    @limiter.exempt
+    def healthz():
+        """Liveness and database check for the load balancer."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any database failure means "not ready"
+            db.session.rollback()
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    @app.post("/language")
+    def set_language():
+        """Remember the visitor's language and go back to the page they were on."""
+        language = request.form.get("language", "")
+        if language in app.config["LANGUAGES"]:
+            session["language"] = language
+        return redirect(safe_next(request.form.get("next"), url_for("accounts.dashboard")))
+
+
+def _register_errors(app: Flask) -> None:
+    def page(status: int, title, message):
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(400, lazy_gettext("The form has expired"),
+                    lazy_gettext("For your security the form could not be accepted. Go back, reload the page "
+                                 "and submit it again."))
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, lazy_gettext("Bad request"), lazy_gettext("The request could not be understood."))
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, lazy_gettext("Not allowed"), lazy_gettext("Your account does not give access to this page."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, lazy_gettext("Page not found"),
+                    lazy_gettext("This page does not exist or is not available to you."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return page(405, lazy_gettext("Not allowed"), lazy_gettext("This action is not available here."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, lazy_gettext("File too large"), lazy_gettext("What you sent is too large."))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return page(429, lazy_gettext("Too many attempts"),
+                    lazy_gettext("Too many attempts in a short time. Wait a few minutes, then try again."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, lazy_gettext("Something went wrong"),
+                    lazy_gettext("Nothing was changed. Please try again in a moment."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .messages import audit_action_label
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["audit_action_label"] = audit_action_label
+
+    @app.template_filter("money")
+    def money(amount) -> str:
+        return format_currency(amount, "EUR")
+
+    @app.template_filter("date")
+    def date_filter(value, style: str = "medium") -> str:
+        return format_date(value, style) if value else ""
+
+    @app.template_filter("datetime")
+    def datetime_filter(value, style: str = "medium") -> str:
+        return format_datetime(value, style) if value else ""
+
+    @app.context_processor
+    def site_context():
+        from flask_babel import get_locale
+
+        return {"languages": app.config["LANGUAGES"], "current_language": str(get_locale())}

@@ -1,0 +1,298 @@
+"""Account use cases: each public function is one transaction (rules A1-A6, S1)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+
+from .. import audit
+from ..domain.accounts import is_subdomain, login_subdomain, password_problem
+from ..extensions import db
+from ..mail.outbox import queue_mail
+from ..models import (
+    ChargeableService,
+    Club,
+    Offer,
+    PendingCharge,
+    ResourceReport,
+    StaffRole,
+    StaffUser,
+    utcnow,
+)
+from ..passwords import hash_password, verify_password
+from ..transactions import use_case
+
+RESET_SALT = "club-password-reset"
+
+
+class AccountError(Exception):
+    """A problem the user caused; `code` picks the translated message."""
+
+    code = "invalid"
+
+    def __init__(self, code: str | None = None, **params):
+        super().__init__(code or self.code)
+        self.code = code or self.code
+        self.params = params
+
+
+class InvalidResetLink(AccountError):
+    code = "reset_link_invalid"
+
+
+class ExpiredResetLink(AccountError):
+    code = "reset_link_expired"
+
+
+class WeakPassword(AccountError):
+    code = "password_too_short"
+
+
+class SubdomainTaken(AccountError):
+    code = "subdomain_taken"
+
+
+class UnknownOffer(AccountError):
+    code = "unknown_offer"
+
+
+@dataclass(frozen=True)
+class ResetTarget:
+    """One reset link to send: which club, at which of its addresses (A2)."""
+
+    club_id: int
+    email: str
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+def authenticate_club(identifier: str, password: str) -> Club | None:
+    """The club these credentials open, or None; the same time is spent either way (A1, A4)."""
+    subdomain = login_subdomain(identifier, tuple(current_app.config["PLATFORM_DOMAINS"]))
+    club = db.session.scalar(select(Club).where(Club.subdomain == subdomain)) if subdomain else None
+    if not verify_password(club.password_hash if club else "", password):
+        return None
+    return club
+
+
+def authenticate_staff(email: str, password: str) -> StaffUser | None:
+    """The active staff member these credentials open, or None (A5)."""
+    staff = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    if not verify_password(staff.password_hash if staff and staff.active else "", password):
+        return None
+    return staff
+
+
+@use_case
+def record_staff_sign_in(staff: StaffUser) -> None:
+    audit.record(staff, "staff.signed_in")
+
+
+# -- password reset (A2) -----------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_stamp(club: Club) -> str:
+    # Changes with every password change: a link dies once it has been used.
+    return club.password_changed_at.isoformat()
+
+
+def reset_token(club: Club, email: str) -> str:
+    return _serializer().dumps({"club": club.id, "email": email, "stamp": _password_stamp(club)})
+
+
+def clubs_for_email(email: str) -> list[ResetTarget]:
+    """Every club whose structure or contact address is this one, ignoring case (A2)."""
+    wanted = email.strip().lower()
+    if not wanted:
+        return []
+    clubs = db.session.scalars(
+        select(Club).where(or_(func.lower(Club.structure_email) == wanted, func.lower(Club.contact_email) == wanted))
+    ).all()
+    targets = []
+    for club in clubs:
+        address = club.structure_email if club.structure_email.lower() == wanted else club.contact_email
+        targets.append(ResetTarget(club.id, address))
+    return targets
+
+
+def _queue_reset_mail(club: Club, email: str) -> None:
+    link = url_for("accounts.reset_password", token=reset_token(club, email), _external=True)
+    queue_mail(email, "password_reset", club=club, link=link,
+               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+
+
+@use_case
+def request_password_reset(email: str) -> int:
+    """Queue a reset link for every club that has this address; returns how many (A2)."""
+    targets = clubs_for_email(email)
+    for target in targets:
+        _queue_reset_mail(db.session.get(Club, target.club_id), target.email)
+    return len(targets)
+
+
+def club_for_reset_token(token: str) -> Club:
+    """The club a reset link is for; raises when the link is tampered, expired or used (A2)."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired as error:
+        raise ExpiredResetLink() from error
+    except BadSignature as error:
+        raise InvalidResetLink() from error
+    if not isinstance(data, dict) or not isinstance(data.get("club"), int):
+        raise InvalidResetLink()
+    club = db.session.get(Club, data["club"])
+    if club is None or data.get("stamp") != _password_stamp(club):
+        raise InvalidResetLink()
+    return club
+
+
+def _set_password(club: Club, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise WeakPassword(f"password_{problem}")
+    club.password_hash = hash_password(password)
+    club.password_changed_at = utcnow()
+
+
+@use_case
+def reset_password(token: str, password: str) -> Club:
+    """Set a new password through a reset link, which then stops working (A2, A4)."""
+    club = club_for_reset_token(token)
+    _set_password(club, password)
+    return club
+
+
+# -- customer record -----------------------------------------------------------------------------
+
+def _add_staff_assistance_charge(club: Club, staff: StaffUser, service_code: str) -> PendingCharge | None:
+    """Bill a staff intervention on the club's next invoice, for offers that pay for it (A6)."""
+    if not club.offer.bills_staff_assistance:
+        return None
+    service = db.session.scalar(select(ChargeableService).where(ChargeableService.code == service_code))
+    if service is None:
+        raise LookupError(f"chargeable service {service_code} is missing from the catalogue")
+    charge = PendingCharge(
+        club_id=club.id, service_code=service.code, label=service.label, quantity=1,
+        unit_price=service.unit_price, staff_id=staff.id,
+    )
+    db.session.add(charge)
+    return charge
+
+
+@use_case
+def change_emails(club: Club, structure_email: str, contact_email: str, staff: StaffUser | None = None) -> bool:
+    """Change the club's two addresses; by staff, it is audited and may be billed (A2, A5, A6)."""
+    before = {"structure_email": club.structure_email, "contact_email": club.contact_email}
+    after = {"structure_email": structure_email, "contact_email": contact_email}
+    if before == after:
+        return False
+    club.structure_email = structure_email
+    club.contact_email = contact_email
+    if staff is not None:
+        charge = _add_staff_assistance_charge(club, staff, "staff-email-change")
+        audit.record(staff, "club.emails_changed", club, before=before, after=after, billed=charge is not None)
+    return True
+
+
+@use_case
+def send_reset_by_staff(club: Club, staff: StaffUser) -> list[str]:
+    """Staff send the club a reset link at each of its addresses; audited, may be billed (A2, A5, A6)."""
+    addresses = list(dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a))
+    for address in addresses:
+        _queue_reset_mail(club, address)
+    charge = _add_staff_assistance_charge(club, staff, "staff-password-reset")
+    audit.record(staff, "club.password_reset_sent", club, addresses=addresses, billed=charge is not None)
+    return addresses
+
+
+def pending_charges(club: Club) -> list[PendingCharge]:
+    return list(db.session.scalars(
+        select(PendingCharge).where(PendingCharge.club_id == club.id, PendingCharge.billed_at.is_(None))
+        .order_by(PendingCharge.created_at)
+    ))
+
+
+def find_club(subdomain: str) -> Club | None:
+    return db.session.scalar(select(Club).where(Club.subdomain == subdomain)) if is_subdomain(subdomain) else None
+
+
+def search_clubs(text: str, limit: int = 50) -> list[Club]:
+    """Clubs whose subdomain, name or an address contains the text (staff search)."""
+    query = select(Club).order_by(Club.subdomain).limit(limit)
+    text = text.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(
+            Club.subdomain.like(pattern, escape="\\"), func.lower(Club.name).like(pattern, escape="\\"),
+            func.lower(Club.structure_email).like(pattern, escape="\\"),
+            func.lower(Club.contact_email).like(pattern, escape="\\"),
+        ))
+    return list(db.session.scalars(query))
+
+
+# -- operator commands -----------------------------------------------------------------------------
+
+@use_case
+def add_club(subdomain: str, name: str, structure_email: str, offer_code: str, activated_resources: int = 0,
+             contact_email: str = "", password: str | None = None, actor: str = "cli", **record) -> Club:
+    """Create a customer account (operator command); `record` sets address, SIREN, VAT number..."""
+    if not is_subdomain(subdomain):
+        raise AccountError("subdomain_invalid")
+    if find_club(subdomain) is not None:
+        raise SubdomainTaken()
+    offer = db.session.scalar(select(Offer).where(Offer.code == offer_code))
+    if offer is None:
+        raise UnknownOffer(offers=", ".join(db.session.scalars(select(Offer.code).order_by(Offer.position))))
+    if activated_resources < 0:
+        raise AccountError("resources_negative")
+    club = Club(subdomain=subdomain, name=name, structure_email=structure_email, contact_email=contact_email,
+                offer=offer, activated_resources=activated_resources, **record)
+    if password:
+        _set_password(club, password)
+    db.session.add(club)
+    db.session.flush()
+    db.session.add(ResourceReport(club_id=club.id, activated_resources=activated_resources, source=actor,
+                                  reason="account created"))
+    audit.record(actor, "club.created", club, offer=offer_code, activated_resources=activated_resources)
+    return club
+
+
+@use_case
+def set_activated_resources(club: Club, count: int, source: str, reason: str = "",
+                            staff: StaffUser | None = None) -> ResourceReport:
+    """Record the platform's activated resource count, the renewal floor; the history is kept (S1, P4)."""
+    if count < 0:
+        raise AccountError("resources_negative")
+    report = ResourceReport(club_id=club.id, activated_resources=count, source=source, reason=reason)
+    db.session.add(report)
+    audit.record(staff or source, "club.resources_reported", club, before=club.activated_resources, after=count,
+                 reason=reason)
+    club.activated_resources = count
+    return report
+
+
+@use_case
+def add_staff(email: str, role: StaffRole, password: str, name: str = "", actor: str = "cli") -> StaffUser:
+    """Create a back-office account (operator command, rule A5)."""
+    if db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())):
+        raise AccountError("staff_email_taken")
+    problem = password_problem(password)
+    if problem:
+        raise WeakPassword(f"password_{problem}")
+    staff = StaffUser(email=email, role=role, name=name, password_hash=hash_password(password))
+    db.session.add(staff)
+    db.session.flush()
+    audit.record(actor, "staff.created", email=email, role=str(role))
+    return staff
+
+
+@use_case
+def set_club_password(club: Club, password: str, actor: str = "cli") -> None:
+    """Set a club's password from the shell (operator command)."""
+    _set_password(club, password)
+    audit.record(actor, "club.password_set", club)

@@ -1,0 +1,131 @@
+"""Operator commands: `flask --app app club ...`, `staff ...`, `outbox send`, `demo load`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from .accounts import operations
+from .domain.accounts import login_subdomain
+from .forms import normalized_email
+from .messages import error_message
+from .models import StaffRole
+
+club_cli = AppGroup("club", help="Manage customer accounts.")
+staff_cli = AppGroup("staff", help="Manage back-office accounts.")
+outbox_cli = AppGroup("outbox", help="Send queued e-mails.")
+demo_cli = AppGroup("demo", help="Demo data for development.")
+
+
+def _email(value: str, option: str) -> str:
+    from wtforms import ValidationError
+
+    try:
+        return normalized_email(value)
+    except ValidationError as error:
+        raise click.BadParameter(f"{value!r}: {error}", param_hint=option) from error
+
+
+def _fail(error: operations.AccountError) -> None:
+    with force_locale("en"):
+        raise click.ClickException(error_message(error.code, **error.params))
+
+
+@club_cli.command("add")
+@click.argument("subdomain")
+@click.option("--name", required=True, help="The club's legal name.")
+@click.option("--email", "structure_email", required=True, help="The club's own e-mail address.")
+@click.option("--contact-email", default="", help="A contact's e-mail address (the treasurer's).")
+@click.option("--offer", "offer_code", required=True, help="first-price, business, premiere or corporate.")
+@click.option("--resources", default=0, type=click.IntRange(min=0), help="Resources activated on the platform.")
+@click.option("--password", default=None, help="Initial password (at least 10 characters).")
+@click.option("--address", default="")
+@click.option("--postcode", default="")
+@click.option("--city", default="")
+@click.option("--country", default="FR", help="ISO 3166 country code.")
+@click.option("--siren", default="")
+@click.option("--vat-number", default="")
+def add_club(subdomain, name, structure_email, contact_email, offer_code, resources, password, **record):
+    """Create the customer account of the club at SUBDOMAIN."""
+    normalized = login_subdomain(subdomain)
+    if normalized is None:
+        raise click.BadParameter(f"{subdomain!r} is not a platform subdomain (a-z, 0-9, -; 1 to 63 characters)",
+                                 param_hint="SUBDOMAIN")
+    structure_email = _email(structure_email, "--email")
+    contact_email = _email(contact_email, "--contact-email") if contact_email else ""
+    record["country"] = record["country"].upper()
+    try:
+        club = operations.add_club(normalized, name.strip(), structure_email, offer_code, resources,
+                                   contact_email=contact_email, password=password, **record)
+    except operations.AccountError as error:
+        _fail(error)
+    click.echo(f"Club {club.subdomain} created ({club.offer.name}, {club.activated_resources} resources).")
+
+
+@club_cli.command("resources")
+@click.argument("subdomain")
+@click.argument("count", type=click.IntRange(min=0))
+@click.option("--reason", default="set from the command line")
+def club_resources(subdomain, count, reason):
+    """Record COUNT activated resources for the club at SUBDOMAIN (the renewal floor)."""
+    club = operations.find_club(login_subdomain(subdomain) or "")
+    if club is None:
+        raise click.ClickException(f"No club with the subdomain {subdomain!r}.")
+    operations.set_activated_resources(club, count, "cli", reason)
+    click.echo(f"Club {club.subdomain}: {count} activated resources.")
+
+
+@club_cli.command("password")
+@click.argument("subdomain")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def club_password(subdomain, password):
+    """Set the password of the club at SUBDOMAIN."""
+    club = operations.find_club(login_subdomain(subdomain) or "")
+    if club is None:
+        raise click.ClickException(f"No club with the subdomain {subdomain!r}.")
+    try:
+        operations.set_club_password(club, password)
+    except operations.AccountError as error:
+        _fail(error)
+    click.echo(f"Password of {club.subdomain} changed.")
+
+
+@staff_cli.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def add_staff(email, role, name, password):
+    """Create a back-office account for EMAIL."""
+    try:
+        staff = operations.add_staff(_email(email, "EMAIL"), StaffRole(role), password, name=name)
+    except operations.AccountError as error:
+        _fail(error)
+    click.echo(f"Staff account {staff.email} ({staff.role}) created.")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=500, type=click.IntRange(min=1))
+def outbox_send(limit):
+    """Send queued e-mails; safe to run from cron on several hosts at once."""
+    from .mail.outbox import send_pending
+
+    sent, failed = send_pending(limit)
+    click.echo(f"{sent} sent, {failed} failed (kept for the next run).")
+    if failed:
+        raise SystemExit(1)
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load demo clubs and staff accounts (idempotent) and print the logins."""
+    from .demo import load_demo_data
+
+    for line in load_demo_data():
+        click.echo(line)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (club_cli, staff_cli, outbox_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,65 @@
+"""Settings, read from the environment with embedded defaults for `make run`.
+
+Every setting is listed in the README's "Configuration" section.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """The configuration for this process, from environment variables."""
+    instance = Path(instance_path)
+    production = os.environ.get("OPENFLYERS_ENV", "development") == "production"
+    return {
+        "ENV_NAME": "production" if production else "development",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'openflyers_account.sqlite'}"
+        ),
+        "SITE_URL": os.environ.get("SITE_URL", ""),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
+        "LANGUAGES": [x.strip() for x in os.environ.get("LANGUAGES", "fr,en").split(",") if x.strip()],
+        # E-mail: "file" writes .eml files (development), "smtp" sends (production, tests).
+        "MAIL_TRANSPORT": os.environ.get("MAIL_TRANSPORT", "smtp" if production else "file"),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OpenFlyers <compte@openflyers.example>"),
+        # Send right after the use case commits; cron's `flask outbox send` retries what failed.
+        "MAIL_SEND_IMMEDIATELY": _bool("MAIL_SEND_IMMEDIATELY", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+        "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "PLATFORM_DOMAINS": [
+            x.strip()
+            for x in os.environ.get("PLATFORM_DOMAINS", "openflyers.fr,openflyers.com,openflyers.org").split(",")
+            if x.strip()
+        ],
+    }
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start a production process on development defaults."""
+    if config["ENV_NAME"] != "production":
+        return
+    if config["SECRET_KEY"].startswith("dev-only"):
+        raise RuntimeError("SECRET_KEY must be set in production")
+    if config["MAIL_TRANSPORT"] != "smtp":
+        raise RuntimeError("MAIL_TRANSPORT must be smtp in production")

@@ -1,0 +1,1 @@
+"""Pure business rules: plain values in, frozen dataclasses out; no Flask, no database."""

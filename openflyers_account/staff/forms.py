@@ -1,0 +1,30 @@
+"""Back-office forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from ..forms import email_field
+from ..messages import MESSAGES
+
+
+class StaffLoginForm(FlaskForm):
+    email = email_field(_l("E-mail address"))
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(message=MESSAGES["required"]), Length(max=200, message=_l("This is too long."))])
+    submit = SubmitField(_l("Sign in"))
+
+
+class SendResetForm(FlaskForm):
+    submit = SubmitField(_l("Send a password reset link"))
+
+
+class ActivatedResourcesForm(FlaskForm):
+    activated_resources = IntegerField(_l("Activated resources"), validators=[
+        InputRequired(message=MESSAGES["required"]),
+        NumberRange(min=0, max=100000, message=_l("Enter a whole number from 0 to 100000."))])
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(message=MESSAGES["required"]), Length(max=500, message=_l("This is too long."))])
+    submit = SubmitField(_l("Set the activated resources"))

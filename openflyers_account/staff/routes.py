@@ -1,0 +1,142 @@
+"""Back-office pages: sign-in, clients and their accounts, audit log (A5, A6, S1)."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from ..accounts import operations
+from ..accounts.forms import ContactEmailsForm
+from ..extensions import db, limiter
+from ..messages import error_message
+from ..models import AuditEntry, Club, ResourceReport
+from ..web import render_page, safe_next, signed_in_staff, staff_required
+from . import bp
+from .forms import ActivatedResourcesForm, SendResetForm, StaffLoginForm
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "staff-login:" + request.form.get("email", "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_email_key, methods=["POST"])
+def login():
+    """Staff sign-in with e-mail and password (A5)."""
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        staff = operations.authenticate_staff(form.email.data, form.password.data)
+        if staff is not None:
+            login_user(staff)
+            operations.record_staff_sign_in(staff)
+            return redirect(safe_next(request.args.get("next"), url_for(".home")))
+        form.form_errors.append(error_message("staff_login_failed"))
+    return render_page("staff/login.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Staff sign-out."""
+    logout_user()
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+@staff_required
+def home():
+    """What waits for staff."""
+    recent = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
+    return render_page("staff/home.html", recent=recent)
+
+
+@bp.get("/clients")
+@staff_required
+def clients():
+    """Find a club by subdomain, name or e-mail address."""
+    query = request.args.get("q", "")[:200]
+    return render_page("staff/clients.html", query=query, clubs=operations.search_clubs(query), block="results")
+
+
+def _club_or_404(subdomain: str) -> Club:
+    club = operations.find_club(subdomain)
+    if club is None:
+        abort(404)
+    return club
+
+
+def _client_page(club: Club, status: int = 200, **forms):
+    forms.setdefault("emails_form", ContactEmailsForm(obj=club, formdata=None))
+    forms.setdefault("reset_form", SendResetForm(formdata=None))
+    forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
+    history = db.session.scalars(
+        select(ResourceReport).where(ResourceReport.club_id == club.id).order_by(ResourceReport.id.desc()).limit(20)
+    ).all()
+    audit = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.club_id == club.id).order_by(AuditEntry.id.desc()).limit(20)
+    ).all()
+    return render_page("staff/client.html", club=club, pending=operations.pending_charges(club),
+                       history=history, audit=audit, status=status, **forms)
+
+
+@bp.get("/clients/<subdomain>")
+@staff_required
+def client(subdomain: str):
+    """One club's record, subscription periods, charges and history."""
+    return _client_page(_club_or_404(subdomain))
+
+
+@bp.post("/clients/<subdomain>/password-reset")
+@staff_required
+def send_reset(subdomain: str):
+    """Send the club a reset link; billed on the First Price offer (A2, A6)."""
+    club = _club_or_404(subdomain)
+    form = SendResetForm()
+    if not form.validate_on_submit():
+        return _client_page(club, status=422, reset_form=form)
+    addresses = operations.send_reset_by_staff(club, signed_in_staff())
+    flash(_("A reset link was sent to %(addresses)s.", addresses=", ".join(addresses)), "success")
+    return redirect(url_for(".client", subdomain=club.subdomain))
+
+
+@bp.post("/clients/<subdomain>/emails")
+@staff_required
+def change_emails(subdomain: str):
+    """Change the club's addresses on its behalf; billed on the First Price offer (A6)."""
+    club = _club_or_404(subdomain)
+    form = ContactEmailsForm()
+    if not form.validate_on_submit():
+        return _client_page(club, status=422, emails_form=form)
+    if operations.change_emails(club, form.structure_email.data, form.contact_email.data or "", staff=signed_in_staff()):
+        flash(_("The e-mail addresses have been saved."), "success")
+    return redirect(url_for(".client", subdomain=club.subdomain))
+
+
+@bp.post("/clients/<subdomain>/resources")
+@staff_required
+def set_resources(subdomain: str):
+    """Set the activated resource count by hand, with a reason (S1)."""
+    club = _club_or_404(subdomain)
+    form = ActivatedResourcesForm()
+    if not form.validate_on_submit():
+        return _client_page(club, status=422, resources_form=form)
+    operations.set_activated_resources(club, form.activated_resources.data, "staff", form.reason.data,
+                                       staff=signed_in_staff())
+    flash(_("The activated resources have been updated."), "success")
+    return redirect(url_for(".client", subdomain=club.subdomain))
+
+
+@bp.get("/audit")
+@staff_required
+def audit():
+    """The audit log, newest first."""
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    entries = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * 50).limit(51)
+    ).all()
+    return render_page("staff/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)

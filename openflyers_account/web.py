@@ -1,0 +1,92 @@
+"""What every page shares: who is signed in, page-or-fragment rendering, safe redirects, errors."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from werkzeug.local import LocalProxy
+
+from .extensions import db, login_manager
+from .models import Club, StaffUser
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> Club | StaffUser | None:
+    kind, _, rest = user_id.partition(":")
+    if kind == "club":
+        club_id, _, stamp = rest.partition(":")
+        club = db.session.get(Club, int(club_id)) if club_id.isdigit() else None
+        # A session opened before the last password change is over (A2).
+        return club if club is not None and club.get_id() == user_id else None
+    if kind == "staff" and rest.isdigit():
+        staff = db.session.get(StaffUser, int(rest))
+        return staff if staff is not None and staff.active else None
+    return None
+
+
+def _current_club() -> Club:
+    return cast(Club, current_user._get_current_object())
+
+
+#: The signed-in club, in views decorated with `club_required`.
+current_club: Club = cast(Club, LocalProxy(_current_club))
+
+
+def signed_in_staff() -> StaffUser:
+    """The signed-in staff member itself (not a proxy), for services and the audit log."""
+    return cast(StaffUser, current_user._get_current_object())
+
+
+def club_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view is for a signed-in club; anyone else goes to the club sign-in page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated or current_user.is_staff:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view: Callable[..., Any] | None = None, *, admin: bool = False) -> Any:
+    """The view is for signed-in staff (admins only with admin=True), rule A5."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not current_user.is_staff:
+                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+            if admin and not current_user.is_admin:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go to after sign-in; anything pointing elsewhere falls back to `default`."""
+    if not target or len(target) > 2000:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def render_page(template: str, block: str = "content", status: int = 200, **context: Any) -> Response:
+    """The whole page, or only `block` for an HTMX request; the answer varies on HX-Request."""
+    if request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted"):
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
