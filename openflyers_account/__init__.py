@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_currency, format_date, format_datetime, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -47,6 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Before CSRFProtect: a form the browser did not encode as UTF-8 reaches it empty.
+    app.before_request(_refuse_undecodable_form)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
@@ -74,11 +77,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     """The visitor's choice, else the browser's preference, else French (the default)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("language")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _refuse_undecodable_form():
+    """Refuse a form whose bytes are not UTF-8 with a clear message, instead of reading it as empty."""
+    if request.mimetype != "application/x-www-form-urlencoded" or not request.content_length:
+        return None
+    try:
+        parse_qsl(request.get_data(cache=True).decode("ascii"), encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return render_template("error.html", status=400, title=lazy_gettext("Unreadable characters"),
+                               message=lazy_gettext("Some characters of the form could not be read. Type the "
+                                                    "text again, then send the form.")), 400
+    return None
 
 
 def _security_headers(response):

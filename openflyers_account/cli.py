@@ -5,6 +5,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from wtforms import ValidationError
 
 from .accounts import operations
 from .domain.accounts import login_subdomain
@@ -19,12 +20,11 @@ demo_cli = AppGroup("demo", help="Demo data for development.")
 
 
 def _email(value: str, option: str) -> str:
-    from wtforms import ValidationError
-
-    try:
-        return normalized_email(value)
-    except ValidationError as error:
-        raise click.BadParameter(f"{value!r}: {error}", param_hint=option) from error
+    with force_locale("en"):
+        try:
+            return normalized_email(value)
+        except ValidationError as error:
+            raise click.BadParameter(f"{value!r}: {error}", param_hint=option) from error
 
 
 def _fail(error: operations.AccountError) -> None:

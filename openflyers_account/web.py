@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, has_request_context, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
@@ -79,6 +79,16 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for e-mails: on SITE_URL when set, else on the host the request came to."""
+    site = current_app.config.get("SITE_URL")
+    if has_request_context() and not site:
+        return url_for(endpoint, _external=True, **values)
+    parts = urlsplit(site or "http://127.0.0.1:5000")
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def render_page(template: str, block: str = "content", status: int = 200, **context: Any) -> Response:

@@ -1,6 +1,7 @@
 """Fixtures: an app on SQLite and again on PostgreSQL, a real SMTP server, factories, sign-in helpers."""
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 
 from openflyers_account import create_app
 from openflyers_account.accounts import operations
@@ -158,9 +160,17 @@ def app_config(database_url, smtp_server, tmp_path) -> dict:
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production, even while a test holds one."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config, mailbox):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

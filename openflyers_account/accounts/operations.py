@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..passwords import hash_password, verify_password
 from ..transactions import use_case
+from ..web import external_url
 
 RESET_SALT = "club-password-reset"
 
@@ -121,7 +122,7 @@ def clubs_for_email(email: str) -> list[ResetTarget]:
 
 
 def _queue_reset_mail(club: Club, email: str) -> None:
-    link = url_for("accounts.reset_password", token=reset_token(club, email), _external=True)
+    link = external_url("accounts.reset_password", token=reset_token(club, email))
     queue_mail(email, "password_reset", club=club, link=link,
                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
 

@@ -51,7 +51,9 @@ def sepa_transfer(beneficiary: str, iban: str, bic: str, amount: Decimal, refere
     """Check and normalise transfer instructions: IBAN and BIC with schwifty, RF reference with stdnum (M2)."""
     name = " ".join(beneficiary.split())
     if not 0 < len(name) <= BENEFICIARY_MAX_LENGTH:
-        raise TransferDetailsInvalid("beneficiary", f"beneficiary name must be 1 to {BENEFICIARY_MAX_LENGTH} characters")
+        raise TransferDetailsInvalid(
+            "beneficiary", f"beneficiary name must be 1 to {BENEFICIARY_MAX_LENGTH} characters"
+        )
     try:
         iban_compact = IBAN(iban).compact
     except SchwiftyException as error:

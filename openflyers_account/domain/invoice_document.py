@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from stdnum import iban, iso11649
+
 DocumentKind = Literal["invoice", "credit_note"]
 
 #: EN 16931 VAT category (UNTDID 5305): "S" standard rate, "AE" reverse charge (EU buyer with a
@@ -16,11 +18,6 @@ VatCategory = Literal["S", "AE", "G"]
 
 #: The longest PO reference a club may give (rule R5).
 PO_REFERENCE_MAX_LENGTH = 70
-
-
-def _in_groups_of_four(code: str) -> str:
-    # IBANs and RF references are printed in blocks of four so they can be read out and typed.
-    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,8 @@ class VatBreakdown:
     exemption_reason: str | None = None
 
     def __post_init__(self) -> None:
-        if self.category != "S" and (self.rate != 0 or self.amount != 0 or not self.exemption_reason):
+        exempt = self.rate == 0 and self.amount == 0 and self.exemption_reason
+        if self.category != "S" and not exempt:
             raise ValueError(f"category {self.category} is 0 % VAT with its legal mention")
 
 
@@ -94,13 +92,14 @@ class PaymentInstructions:
     creditor_reference: str  #: ISO 11649 "RF.." reference derived from the invoice (M2)
     cheque_address: tuple[str, ...]  #: where cheques are posted, one line each (M3)
 
+    # Printed in blocks of four so the treasurer can read them out and type them (M2).
     @property
     def iban_display(self) -> str:
-        return _in_groups_of_four(self.iban)
+        return iban.format(self.iban)
 
     @property
     def creditor_reference_display(self) -> str:
-        return _in_groups_of_four(self.creditor_reference)
+        return iso11649.format(self.creditor_reference)
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,8 @@ class InvoiceDocument:
     total_vat: Decimal
     total_incl_vat: Decimal
     legal_mentions: LegalMentions
-    payment: PaymentInstructions | None = None  #: required on invoices; a credit note asks for nothing
+    #: required on invoices; a credit note asks for no payment
+    payment: PaymentInstructions | None = None
     currency: str = "EUR"
     buyer_order_reference: str | None = None  #: the club's PO reference, free text (R5)
     corrected_invoice_number: str | None = None  #: the invoice a credit note corrects (I2)

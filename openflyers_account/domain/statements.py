@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from io import BytesIO
 from xml.etree.ElementTree import Element, ParseError
@@ -20,6 +20,7 @@ from .references import invoice_numbers_in_text, references_in_text
 #: camt.053.001.02 (the SEPA classic) to .08: the versions French banks deliver.
 CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0[2-8]")
 ACCEPTED_CURRENCY = "EUR"
+_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,5})?")
 #: Placeholder the SEPA rulebook puts in EndToEndId when the payer gave none.
 NOT_PROVIDED = "NOTPROVIDED"
 
@@ -91,7 +92,9 @@ class Statement:
     """A parsed CAMT.053 account statement with its booked entries (M5)."""
 
     id: str
+    #: Compact IBAN of the account the statement is for.
     account_iban: str
+    #: As the bank wrote it: aware when it gave an offset, naive otherwise.
     created_at: datetime
     entries: tuple[StatementEntry, ...]
 
@@ -157,14 +160,13 @@ def _amount(element: Element | None, where: str) -> Decimal:
     currency = (element.get("Ccy") or "").strip().upper()
     if currency != ACCEPTED_CURRENCY:
         raise StatementError(StatementErrorCode.CURRENCY, f"{where}: currency {currency!r}")
-    try:
-        amount = Decimal(element.text.strip())
-        valid = amount.is_finite() and amount > 0 and amount == amount.quantize(CENT)
-    except InvalidOperation:  # not a number, or too many digits to quantize
-        valid = False
-    if not valid:
+    text = element.text.strip()
+    # xs:decimal as CAMT writes it (at most 18 digits, 5 decimals); Decimal() alone would also
+    # take "NaN", "1e3" or "1_000".
+    amount = Decimal(text) if _AMOUNT.fullmatch(text) else None
+    if amount is None or amount <= 0 or amount != amount.quantize(CENT):
         raise StatementError(StatementErrorCode.MALFORMED, f"{where}: amount {element.text!r}")
-    return amount
+    return amount.quantize(CENT)
 
 
 def _datetime(text: str | None, where: str) -> datetime:

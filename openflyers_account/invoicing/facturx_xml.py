@@ -60,14 +60,19 @@ def build_facturx_xml(doc: InvoiceDocument) -> bytes:
 def _legal_notes(doc: InvoiceDocument) -> list[etree._Element]:
     # The French e-invoicing rules expect the I3 payment mentions as coded notes
     # (PMD penalties, PMT recovery indemnity, AAB discount), written in French.
-    mentions = doc.legal_mentions
     notes = {
-        "PMD": f"Pénalités de retard : {mentions.late_payment_penalty_rate}",
+        "PMD": _penalty_text(doc),
         "PMT": "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : "
-        f"{_number(mentions.recovery_indemnity)} €",
+        f"{_number(doc.legal_mentions.recovery_indemnity)} €",
         "AAB": "Pas d'escompte pour paiement anticipé",
     }
-    return [RAM.IncludedNote(RAM.Content(text), RAM.SubjectCode(code)) for code, text in notes.items()]
+    return [
+        RAM.IncludedNote(RAM.Content(text), RAM.SubjectCode(code)) for code, text in notes.items()
+    ]
+
+
+def _penalty_text(doc: InvoiceDocument) -> str:
+    return f"Pénalités de retard : {doc.legal_mentions.late_payment_penalty_rate}"
 
 
 def _line_item(line_id: int, line: DocumentLine) -> etree._Element:
@@ -135,7 +140,7 @@ def _settlement(doc: InvoiceDocument) -> etree._Element:
                 RAM.PayeeSpecifiedCreditorFinancialInstitution(RAM.BICID(doc.payment.bic)),
             )
         )
-    children.extend(_header_tax(vat, doc.currency) for vat in doc.vat_breakdown)
+    children.extend(_header_tax(vat) for vat in doc.vat_breakdown)
     if doc.service_period_start or doc.service_period_end:
         period = RAM.BillingSpecifiedPeriod()
         if doc.service_period_start:
@@ -147,13 +152,15 @@ def _settlement(doc: InvoiceDocument) -> etree._Element:
     children.extend(_allowance(line) for line in doc.allowance_lines)
     children.append(
         RAM.SpecifiedTradePaymentTerms(
-            RAM.Description(f"Pénalités de retard : {doc.legal_mentions.late_payment_penalty_rate}"),
+            RAM.Description(_penalty_text(doc)),
             RAM.DueDateDateTime(_date(doc.due_date)),
         )
     )
     children.append(_totals(doc))
     if doc.corrected_invoice_number:
-        children.append(_corrected_invoice(doc.corrected_invoice_number, doc.corrected_invoice_date))
+        children.append(
+            _corrected_invoice(doc.corrected_invoice_number, doc.corrected_invoice_date)
+        )
     return RAM.ApplicableHeaderTradeSettlement(*children)
 
 
@@ -167,7 +174,7 @@ def _corrected_invoice(number: str, issued: date | None) -> etree._Element:
     return reference
 
 
-def _header_tax(vat: VatBreakdown, currency: str) -> etree._Element:
+def _header_tax(vat: VatBreakdown) -> etree._Element:
     exempt = vat.category in EXEMPTION_CODES
     return RAM.ApplicableTradeTax(
         RAM.CalculatedAmount(_amount(vat.amount)),

@@ -30,7 +30,8 @@ def render_pdf(html: str, xml: bytes, base_url: str) -> bytes:
     page = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
     pdf = page.write_pdf(pdf_variant="pdf/a-3b")
     # factur-x keeps WeasyPrint's output intent (sRGB) and replaces the XMP packet with one
-    # declaring pdfaid:part=3, conformance B and the Factur-X extension schema; it re-checks the XSD.
+    # declaring pdfaid:part=3, conformance B and the Factur-X extension schema; it re-checks
+    # the XML against the XSD.
     pdf = facturx.generate_from_binary(
         pdf, xml, flavor="factur-x", level=FACTURX_LEVEL, check_xsd=True
     )
@@ -43,8 +44,10 @@ def _align_info_with_xmp(pdf: bytes) -> bytes:
     # /Producer and gains /Keywords: drop both rather than leave a mismatch.
     writer = PdfWriter(clone_from=BytesIO(pdf))
     writer.pdf_header = pdf[: pdf.index(b"\n")]  # cloning would fall back to %PDF-1.3
-    info = {key: value for key, value in (writer.metadata or {}).items()}
-    writer.metadata = {key: value for key, value in info.items() if key not in _INFO_WITHOUT_XMP_TWIN}
+    info = dict(writer.metadata or {})
+    writer.metadata = {
+        key: value for key, value in info.items() if key not in _INFO_WITHOUT_XMP_TWIN
+    }
     output = BytesIO()
     writer.write(output)
     return output.getvalue()

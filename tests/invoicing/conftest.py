@@ -77,10 +77,10 @@ VAT_REGIMES = {
 }
 #: Business offer, 4 resources, 3 years (-10 %), club discount 5 % (rule P2)
 PRICED_LINES = (
-    ("Offre Business, forfait annuel x 3 ans", Decimal("1"), Decimal("1800.00"), Decimal("1800.00")),
-    ("Offre Business, ressource x 3 ans", Decimal("4"), Decimal("360.00"), Decimal("1440.00")),
-    ("Remise engagement 3 ans (-10 %)", Decimal("1"), Decimal("-324.00"), Decimal("-324.00")),
-    ("Remise fédération (-5 %)", Decimal("1"), Decimal("-145.80"), Decimal("-145.80")),
+    ("Offre Business, forfait annuel x 3 ans", "1", "1800.00", "1800.00"),
+    ("Offre Business, ressource x 3 ans", "4", "360.00", "1440.00"),
+    ("Remise engagement 3 ans (-10 %)", "1", "-324.00", "-324.00"),
+    ("Remise fédération (-5 %)", "1", "-145.80", "-145.80"),
 )
 
 
@@ -90,7 +90,9 @@ def make_document(
     """A renewal invoice (or the credit note cancelling it) for one VAT regime."""
     category, rate, mention = VAT_REGIMES[regime]
     lines = tuple(
-        DocumentLine(description, quantity, price, rate, amount, vat_category=category)
+        DocumentLine(
+            description, Decimal(quantity), Decimal(price), rate, Decimal(amount), category
+        )
         for description, quantity, price, amount in PRICED_LINES
     )
     base = sum((line.amount_excl_vat for line in lines), Decimal(0))
@@ -113,7 +115,9 @@ def make_document(
             iban="FR7630006000011234567890189",
             bic="AGRIFRPPXXX",
             creditor_reference="RF82F2026000001",
-            cheque_address=("OpenFlyers SAS", "Service facturation", "12 rue des Hangars", "31000 Toulouse"),
+            cheque_address=(
+                "OpenFlyers SAS", "Service facturation", "12 rue des Hangars", "31000 Toulouse"
+            ),
         ),
         buyer_order_reference=po_reference,
         service_period_start=date(2026, 4, 1),
@@ -140,7 +144,7 @@ def build_template_env() -> Environment:
         autoescape=True,
     )
     env.install_null_translations(newstyle=True)
-    env.filters["money"] = lambda value, currency="EUR": format_currency(value, currency, locale="fr_FR")
+    env.filters["money"] = lambda value, currency: format_currency(value, currency, locale="fr_FR")
     env.filters["date"] = lambda value: format_date(value, "long", locale="fr_FR")
     return env
 

@@ -1,0 +1,173 @@
+"""Password reset by e-mail (A2), rate limits (A3), new passwords (A4)."""
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from openflyers_account.accounts import operations
+from openflyers_account.extensions import db
+from openflyers_account.models import Club, OutboxMessage
+from tests.conftest import PASSWORD, link_in, post_form
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def ask_reset(client, email):
+    return post_form(client, "/password/forgot", {"email": email})
+
+
+def path_of(link: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", link)
+
+
+def test_a2_every_club_with_the_address_gets_a_link_at_that_address(client, make, mailbox):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    make.club("guillaumet", structure_email="Tresorier@Example.org")
+    make.club("latecoere")
+    response = ask_reset(client, "TRESORIER@example.org")
+    assert response.status_code == 200
+    received = mailbox.messages
+    assert sorted(m["To"] for m in received) == ["Tresorier@Example.org", "tresorier@example.org"]
+    subjects = " ".join(m["Subject"] for m in received)
+    assert "mermoz" in subjects and "guillaumet" in subjects
+    assert all("/password/reset/" in link_in(m) for m in received)
+
+
+def test_a2_the_page_says_the_same_whether_or_not_anything_matched(client, make, mailbox):
+    make.club("mermoz", contact_email="known@example.org")
+    known = ask_reset(client, "known@example.org").get_data(as_text=True)
+    unknown = ask_reset(client, "unknown@example.org").get_data(as_text=True)
+    assert known.replace("known@example.org", "X") == unknown.replace("unknown@example.org", "X")
+    assert len(mailbox.messages) == 1
+
+
+def test_a2_the_link_sets_a_new_password_then_dies(client, make, mailbox, sign_in):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    ask_reset(client, "tresorier@example.org")
+    link = path_of(link_in(mailbox.to("tresorier@example.org")[0]))
+    assert client.get(link).status_code == 200
+    response = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    sign_in("mermoz", NEW_PASSWORD)
+    reused = client.get(link)
+    assert reused.status_code == 400
+    assert "déjà été utilisé" in reused.get_data(as_text=True) or "already been used" in reused.get_data(as_text=True)
+
+
+def test_a2_the_link_expires_after_one_hour(client, make, mailbox, monkeypatch):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    ask_reset(client, "tresorier@example.org")
+    link = path_of(link_in(mailbox.messages[0]))
+    import itsdangerous.timed
+
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 3601)
+    response = client.get(link)
+    assert response.status_code == 400
+    assert "expiré" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
+    lambda t: "x" + t,
+    lambda t: "not-a-token",
+    lambda t: "%00",
+    lambda t: "é" * 300,
+])
+def test_a2_a_tampered_link_is_refused_and_changes_nothing(client, make, mailbox, tamper):
+    club = make.club("mermoz", contact_email="tresorier@example.org")
+    before = club.password_hash
+    ask_reset(client, "tresorier@example.org")
+    link = path_of(link_in(mailbox.messages[0]))
+    token = link.rsplit("/", 1)[1]
+    bad = "/password/reset/" + tamper(token)
+    assert client.get(bad).status_code in (400, 404)
+    response = client.post(bad, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                      "csrf_token": "whatever"})
+    assert response.status_code in (400, 404)
+    db.session.expire_all()
+    assert db.session.get(Club, club.id).password_hash == before
+
+
+@pytest.mark.parametrize("password, confirm, message", [
+    ("short", "short", "10"), (NEW_PASSWORD, NEW_PASSWORD + "x", "différents"), ("", "", "obligatoire"),
+    ("x" * 300, "x" * 300, "200"),
+])
+def test_a4_a_weak_new_password_gets_a_field_message_and_changes_nothing(client, make, mailbox, password, confirm,
+                                                                          message):
+    club = make.club("mermoz", contact_email="tresorier@example.org")
+    before = club.password_hash
+    ask_reset(client, "tresorier@example.org")
+    link = path_of(link_in(mailbox.messages[0]))
+    response = post_form(client, link, {"password": password, "confirm": confirm})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Club, club.id).password_hash == before
+
+
+@pytest.mark.parametrize("email", ["", "not an address", "a@b", "x" * 300 + "@example.org", "\x00@example.org",
+                                   "<script>@example.org"])
+def test_a2_a_bad_address_gets_a_message_and_sends_nothing(client, make, mailbox, email):
+    make.club("mermoz")
+    response = ask_reset(client, email)
+    assert response.status_code == 422
+    assert 'role="alert"' in response.get_data(as_text=True)
+    assert mailbox.messages == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a2_a_form_posted_without_its_csrf_token_is_refused(client, make, mailbox):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    response = client.post("/password/forgot", data={"email": "tresorier@example.org"})
+    assert response.status_code == 400
+    assert mailbox.messages == []
+
+
+def test_a2_the_reset_form_posted_twice_sets_the_password_once(client, make, mailbox):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    ask_reset(client, "tresorier@example.org")
+    link = path_of(link_in(mailbox.messages[0]))
+    first = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    second = client.post(link, data={"password": "yet another password", "confirm": "yet another password"})
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert operations.authenticate_club("mermoz", NEW_PASSWORD) is not None
+
+
+@pytest.fixture
+def limited_app(app):
+    from openflyers_account.extensions import limiter
+
+    app.config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", RESET_RATE_LIMIT="2 per minute")
+    limiter.enabled = True
+    limiter.reset()
+    yield app
+    limiter.reset()
+
+
+def test_a3_sign_in_is_rate_limited_per_address_with_a_readable_page(limited_app, client, make):
+    make.club("mermoz")
+    responses = [post_form(client, "/login", {"identifier": f"club{i}", "password": "wrong password"})
+                 for i in range(4)]
+    assert [r.status_code for r in responses] == [422, 422, 422, 429]
+    assert "Trop de tentatives" in responses[-1].get_data(as_text=True)
+
+
+def test_a3_sign_in_is_rate_limited_per_identifier_across_addresses(limited_app, client, make):
+    make.club("mermoz")
+    codes = []
+    for i in range(4):
+        environ = {"REMOTE_ADDR": f"10.0.0.{i}"}
+        token_page = client.get("/login", environ_base=environ).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', token_page).group(1)
+        codes.append(client.post("/login", data={"identifier": "MERMOZ", "password": "wrong password",
+                                                 "csrf_token": token}, environ_base=environ).status_code)
+    assert codes[-1] == 429
+
+
+def test_a3_reset_requests_are_rate_limited_per_address(limited_app, client, make, mailbox):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    codes = [ask_reset(client, "tresorier@example.org").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert len(mailbox.messages) == 2
