@@ -9,6 +9,9 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    Boolean,
+    LargeBinary,
+    UniqueConstraint,
     CheckConstraint,
     Date,
     DateTime,
@@ -118,6 +121,8 @@ class SubscriptionPeriod(db.Model):
 
     __tablename__ = "subscription_period"
     __table_args__ = (
+        # Two renewals of the same period cannot both exist (R2).
+        UniqueConstraint("club_id", "start_date"),
         CheckConstraint("end_date >= start_date", name="period_dates_in_order"),
         CheckConstraint("resources >= 0", name="period_resources_not_negative"),
     )
@@ -132,6 +137,8 @@ class SubscriptionPeriod(db.Model):
     resources: Mapped[int] = mapped_column(Integer)
     #: Set when the period's invoice is fully paid: the platform is in production (R4).
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The renewal invoice that pays for it; empty for periods from before this site.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), nullable=True)
 
     club: Mapped[Club] = relationship(back_populates="periods")
     offer: Mapped[Offer] = relationship()
@@ -237,6 +244,8 @@ class PendingCharge(db.Model):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
     #: Set when the charge is put on an invoice.
     billed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The invoice it went on; cleared if that invoice is cancelled, so it goes on the next one.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), nullable=True)
 
 
 class OutboxMessage(db.Model):
@@ -258,3 +267,173 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class PriceList(db.Model):
+    """A version of the catalogue's prices, applying from a date; invoices keep theirs (rule P1)."""
+
+    __tablename__ = "price_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: First invoice date these prices apply to.
+    valid_from: Mapped[date] = mapped_column(Date, unique=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    prices: Mapped[list["OfferPrice"]] = relationship(back_populates="price_list", lazy="selectin")
+
+
+class OfferPrice(db.Model):
+    """An offer's annual fees excl. VAT in one price list (rules P1, P2)."""
+
+    __tablename__ = "offer_price"
+    __table_args__ = (
+        UniqueConstraint("price_list_id", "offer_id"),
+        CheckConstraint("base_fee >= 0 AND per_resource_fee >= 0", name="offer_price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    price_list_id: Mapped[int] = mapped_column(ForeignKey("price_list.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    #: Annual base fee excl. VAT.
+    base_fee: Mapped[Decimal] = mapped_column(Money)
+    #: Annual fee per resource excl. VAT.
+    per_resource_fee: Mapped[Decimal] = mapped_column(Money)
+
+    price_list: Mapped[PriceList] = relationship(back_populates="prices")
+    offer: Mapped[Offer] = relationship(lazy="joined")
+
+
+class NumberSequence(db.Model):
+    """The last number used per series and year; incremented in the issuing transaction (rule I1)."""
+
+    __tablename__ = "number_sequence"
+
+    #: F for invoices, AV for credit notes.
+    series: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+    #: Issue date of the last number: a later number never carries an earlier date.
+    last_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class InvoiceKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Where an invoice stands (rule I5); "overdue" is derived from the due date, never stored."""
+
+    #: Issued, nothing paid yet.
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    #: Fully cancelled by a credit note.
+    CANCELLED = "cancelled"
+
+
+#: The columns of an issued document: set once at issue, never updated (rule I2).
+FROZEN_INVOICE_COLUMNS = frozenset({
+    "number", "kind", "club_id", "issue_date", "due_date", "seller", "buyer", "vat_breakdown", "vat_mention",
+    "total_excl_vat", "total_vat", "total_incl_vat", "currency", "po_reference", "corrects_id",
+    "period_start", "period_end", "offer_code", "resources", "term_years", "reason", "pdf", "pdf_sha256",
+    "creditor_reference",
+})
+
+
+class Invoice(db.Model):
+    """An issued invoice or credit note: a frozen snapshot and its stored PDF (rules I1-I5)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        CheckConstraint("total_incl_vat = total_excl_vat + total_vat", name="invoice_totals_add_up"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: F-2026-00001 or AV-2026-00001 (I1).
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[InvoiceKind] = mapped_column(Enum(InvoiceKind, native_enum=False, length=12))
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    #: Seller and buyer identity as on the issue date: name, address, SIREN, VAT number (I2, I3).
+    seller: Mapped[dict] = mapped_column(JSON)
+    buyer: Mapped[dict] = mapped_column(JSON)
+    #: [{"rate": "20", "base": "100.00", "amount": "20.00", "category": "S", "reason": ...}] (P3).
+    vat_breakdown: Mapped[list] = mapped_column(JSON)
+    #: none, reverse_charge or outside_eu (P3).
+    vat_mention: Mapped[str] = mapped_column(String(20))
+    total_excl_vat: Mapped[Decimal] = mapped_column(Money)
+    total_vat: Mapped[Decimal] = mapped_column(Money)
+    total_incl_vat: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    #: The club's purchase order reference, free text (R5).
+    po_reference: Mapped[str] = mapped_column(String(70), default="")
+    #: ISO 11649 RF reference the club quotes on its transfer (M2).
+    creditor_reference: Mapped[str] = mapped_column(String(25), default="")
+    #: For a credit note: the invoice it corrects (I2).
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), nullable=True, index=True)
+    #: For a credit note: why it was issued.
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    #: For a renewal: the period it covers, the offer, resources and term (R1).
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    offer_code: Mapped[str] = mapped_column(String(40), default="")
+    resources: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The PDF rendered once at issue; every download returns these bytes (I4).
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    #: Lifecycle, not content: changes with payments and credit notes (I5).
+    status: Mapped[InvoiceStatus] = mapped_column(Enum(InvoiceStatus, native_enum=False, length=16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    club: Mapped[Club] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", lazy="selectin"
+    )
+    corrects: Mapped["Invoice | None"] = relationship(remote_side=[id])
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
+
+
+class InvoiceLine(db.Model):
+    """One line of an issued document: quantity x unit price excl. VAT at a VAT rate (I2, I3)."""
+
+    __tablename__ = "invoice_line"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    #: base_fee, resources, term_discount, club_discount, extra_charge.
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    #: Rounded to the cent; negative for a discount (P2, P3).
+    amount_excl_vat: Mapped[Decimal] = mapped_column(Money)
+    #: For a credit note line: the invoice line it credits.
+    credits_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.id"), nullable=True)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+@db.event.listens_for(Invoice, "before_update")
+@db.event.listens_for(InvoiceLine, "before_update")
+def _issued_documents_never_change(mapper, connection, target) -> None:
+    """Refuse any write to what an issued invoice says (rule I2); only its status may move."""
+    state = db.inspect(target)
+    frozen = FROZEN_INVOICE_COLUMNS if isinstance(target, Invoice) else {c.key for c in mapper.column_attrs}
+    changed = [attr.key for attr in state.attrs if attr.key in frozen and attr.history.has_changes()]
+    if changed:
+        raise IssuedDocumentIsFrozen(f"{type(target).__name__} {changed} cannot change once issued")
+
+
+class IssuedDocumentIsFrozen(RuntimeError):
+    """A bug: something tried to edit an issued invoice (rule I2)."""
