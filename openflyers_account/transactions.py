@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from .extensions import db
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: True while a use case runs: on SQLite its transaction takes the write lock from the start.
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
 def use_case(func: Callable[P, T]) -> Callable[P, T]:
@@ -18,12 +24,20 @@ def use_case(func: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        if _writing.get():
+            return func(*args, **kwargs)  # called from another use case: part of its transaction
+        if db.session().in_transaction():
+            # The view's reads end here; the use case reads again inside its own transaction.
+            db.session.rollback()
+        token = _writing.set(True)
         try:
             result = func(*args, **kwargs)
             db.session.commit()
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            _writing.reset(token)
         if current_app.config.get("MAIL_SEND_IMMEDIATELY"):
             from .mail.outbox import send_pending
 
@@ -31,3 +45,23 @@ def use_case(func: Callable[P, T]) -> Callable[P, T]:
         return result
 
     return wrapper
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connection(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Use cases emit BEGIN themselves (below); the driver's implicit BEGIN would be DEFERRED.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite" and _writing.get():
+        # A writer takes the lock at BEGIN: two writers queue up instead of deadlocking on upgrade.
+        # Reads stay in autocommit, as the driver leaves them, and always see the last commit.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

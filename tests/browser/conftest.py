@@ -1,4 +1,9 @@
-"""Browser fixtures: the test app served over real HTTP, and Chromium (Debian's) driven by Playwright."""
+"""Browser fixtures: the test app served over real HTTP, and Chromium (Debian's) driven by Playwright.
+
+Browser tests run on SQLite only: each module says so with
+`pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)`, which takes precedence over the
+`database_url` fixture's own params. The rest of the suite covers PostgreSQL.
+"""
 from __future__ import annotations
 
 import os
@@ -13,13 +18,6 @@ from werkzeug.serving import make_server
 #: Flags for a quiet, sandbox-less Chromium in containers and CI.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_generate_tests(metafunc):
-    # One database is enough to drive the pages; the rest of the suite covers PostgreSQL.
-    if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def serve(app) -> tuple[str, callable]:
