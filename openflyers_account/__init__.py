@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_currency, format_date, format_datetime, lazy_gettext
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
@@ -62,10 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (the tables, for Alembic and the CLI)
     from .accounts import bp as accounts_bp
+    from .billing import bp as billing_bp
     from .cli import register_cli
     from .staff import bp as staff_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     register_cli(app)
     _register_site_routes(app)
@@ -179,10 +181,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["audit_action_label"] = audit_action_label
+    from .billing.renewal import line_description
+
+    app.jinja_env.globals["quote_line_label"] = line_description
+
+    @app.template_filter("percent")
+    def percent(value) -> str:
+        return format_decimal(value)
 
     @app.template_filter("money")
-    def money(amount) -> str:
-        return format_currency(amount, "EUR")
+    def money(amount, currency: str = "EUR") -> str:
+        return format_currency(amount, currency)
 
     @app.template_filter("date")
     def date_filter(value, style: str = "medium") -> str:

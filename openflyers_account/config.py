@@ -47,6 +47,21 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        # The seller printed on every invoice (rule I3) and the payment instructions (M2, M3).
+        "SELLER_NAME": os.environ.get("SELLER_NAME", "OpenFlyers SAS (démo)"),
+        "SELLER_ADDRESS": os.environ.get("SELLER_ADDRESS", "12 rue des Pionniers de l'Aéropostale"),
+        "SELLER_POSTCODE": os.environ.get("SELLER_POSTCODE", "31000"),
+        "SELLER_CITY": os.environ.get("SELLER_CITY", "Toulouse"),
+        "SELLER_COUNTRY": os.environ.get("SELLER_COUNTRY", "FR"),
+        "SELLER_SIREN": os.environ.get("SELLER_SIREN", "732829320"),
+        "SELLER_VAT_NUMBER": os.environ.get("SELLER_VAT_NUMBER", "FR44732829320"),
+        "SELLER_EMAIL": os.environ.get("SELLER_EMAIL", "compta@openflyers.example"),
+        "SELLER_IBAN": os.environ.get("SELLER_IBAN", "FR7630006000011234567890189"),
+        "SELLER_BIC": os.environ.get("SELLER_BIC", "AGRIFRPP"),
+        "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),
+        "LATE_PAYMENT_PENALTY_RATE": os.environ.get(
+            "LATE_PAYMENT_PENALTY_RATE", "trois fois le taux d'intérêt légal en vigueur"
+        ),
         "PLATFORM_DOMAINS": [
             x.strip()
             for x in os.environ.get("PLATFORM_DOMAINS", "openflyers.fr,openflyers.com,openflyers.org").split(",")

@@ -1,7 +1,10 @@
 """The user's words for every error a user can cause: one place, every language (STYLE: typed errors)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import format_currency, format_date, lazy_gettext as _l
 
 MESSAGES = {
     "invalid": _l("This value is not valid."),
@@ -21,13 +24,36 @@ MESSAGES = {
     "email_invalid": _l("Enter a valid e-mail address, such as tresorier@aeroclub.fr."),
     "required": _l("This field is required."),
     "too_long": _l("This is too long (%(max)d characters at most)."),
+    "resources_whole_number": _l("Enter a whole number of resources, from your platform's count up to %(maximum)d."),
+    "below_floor": _l("Your platform has %(floor)d activated resources: the renewal covers at least that many. "
+                      "To subscribe fewer, first deactivate resources on your platform."),
+    "resources_out_of_range": _l("Enter a whole number of resources from %(floor)d to %(maximum)d."),
+    "unknown_offer_choice": _l("Choose one of the offers in the list."),
+    "po_reference_too_long": _l("The PO reference has 70 characters at most."),
+    "po_reference_characters": _l("The PO reference contains characters that cannot be printed."),
+    "accept_terms": _l("Tick the box to accept the terms and conditions of sale."),
+    "renewal_not_open": _l("Renewal opens on %(opens_on)s, 90 days before the end of your current period."),
+    "price_changed": _l("The price has changed since you reviewed it: check the new total, then confirm again."),
+    "invoice_not_cancellable": _l("Only an unpaid renewal invoice can be cancelled."),
+    "nothing_to_credit": _l("Nothing left to credit on this invoice: choose lines that have not been credited yet."),
+    "price_list_invalid": _l("These prices cannot be published: check the date (today or later, not already "
+                             "used) and every offer's fees."),
 }
 
 
 def error_message(code: str, **params) -> str:
-    """The translated sentence for an error code."""
+    """The translated sentence for an error code; dates and amounts in the user's format."""
     message = MESSAGES.get(code, MESSAGES["invalid"])
-    return str(message) % params if params else str(message)
+    shown = {key: _shown(value) for key, value in params.items()}
+    return str(message) % shown if shown else str(message)
+
+
+def _shown(value):
+    if isinstance(value, date):
+        return format_date(value, "long")
+    if isinstance(value, Decimal):
+        return format_currency(value, "EUR")
+    return value
 
 
 AUDIT_ACTIONS = {
@@ -38,6 +64,8 @@ AUDIT_ACTIONS = {
     "club.resources_reported": _l("Activated resources reported"),
     "staff.created": _l("Staff account created"),
     "staff.signed_in": _l("Staff signed in"),
+    "invoice.credited": _l("Credit note issued"),
+    "catalogue.published": _l("Price list published"),
 }
 
 

@@ -91,9 +91,10 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def render_page(template: str, block: str = "content", status: int = 200, **context: Any) -> Response:
-    """The whole page, or only `block` for an HTMX request; the answer varies on HX-Request."""
-    if request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted"):
+def render_page(template: str, block: str = "content", status: int = 200, fragment: bool = False,
+                **context: Any) -> Response:
+    """The whole page, or only `block` for an HTMX request (or always with `fragment`); varies on HX-Request."""
+    if fragment or (request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")):
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)

@@ -7,6 +7,7 @@ loopback port and drives Debian's Chromium; writes OUTDIR/<page>-<width>.png, fu
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -24,7 +25,7 @@ CLUB = "mermoz"
 STAFF = "admin@openflyers.example"
 PUBLIC_PAGES = [("login", "/login"), ("forgot", "/password/forgot"), ("staff-login", "/staff/login")]
 CLUB_PAGES = [("dashboard", "/"), ("account", "/account")]
-STAFF_PAGES = [("staff-home", "/staff/"), ("staff-client", "/staff/clients/guillaumet")]
+STAFF_PAGES = [("staff-home", "/staff/"), ("staff-clients", "/staff/clients"), ("staff-client", "/staff/clients/guillaumet")]
 
 
 def demo_app(folder: Path):
@@ -50,8 +51,10 @@ def sign_in(page, url: str, fields: dict[str, str]) -> None:
     page.goto(url)
     for name, value in fields.items():
         page.fill(f"input[name={name}]", value)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    if "/login" in page.url:
+        raise SystemExit(f"could not sign in at {url}")
 
 
 def shoot(page, base_url: str, out: Path, name: str, path: str, width: str) -> Path:
@@ -87,5 +90,6 @@ def take_screenshots(out: Path) -> list[Path]:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     for path in take_screenshots(Path(sys.argv[1])):
         print(path)

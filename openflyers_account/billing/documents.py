@@ -1,0 +1,130 @@
+"""From a stored invoice to its legal document: the snapshot, the page, the Factur-X PDF (I2-I4)."""
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..domain.invoice_document import (
+    DocumentLine,
+    InvoiceDocument,
+    LegalMentions,
+    Party,
+    PaymentInstructions,
+    VatBreakdown,
+)
+from ..domain.pricing import VatMention
+from ..invoicing.facturx_xml import build_facturx_xml
+from ..invoicing.pdf import render_pdf
+from ..models import Club, Invoice
+
+#: EN 16931 VAT category and the mention French law asks for, per VAT treatment (P3, I3).
+VAT_CATEGORIES = {
+    VatMention.NONE: ("S", None),
+    VatMention.REVERSE_CHARGE: (
+        "AE", "Autoliquidation : TVA due par le preneur (article 283-2 du CGI, article 196 de la directive 2006/112/CE)"
+    ),
+    VatMention.OUTSIDE_EU: ("G", "TVA non applicable, article 259-1 du CGI"),
+}
+
+
+def seller_snapshot() -> dict:
+    """The seller's identity and bank details from the configuration, as printed at issue (I3)."""
+    config = current_app.config
+    return {
+        "name": config["SELLER_NAME"],
+        "address_lines": [config["SELLER_ADDRESS"]],
+        "postcode": config["SELLER_POSTCODE"],
+        "city": config["SELLER_CITY"],
+        "country_code": config["SELLER_COUNTRY"],
+        "siren": config["SELLER_SIREN"] or None,
+        "vat_number": config["SELLER_VAT_NUMBER"] or None,
+        "email": config["SELLER_EMAIL"] or None,
+        "iban": config["SELLER_IBAN"].replace(" ", ""),
+        "bic": config["SELLER_BIC"],
+        "late_payment_penalty_rate": config["LATE_PAYMENT_PENALTY_RATE"],
+    }
+
+
+def buyer_snapshot(club: Club) -> dict:
+    """The club's identity as it stands today; the invoice keeps it whatever changes later (I2)."""
+    return {
+        "name": club.name,
+        "address_lines": [line for line in club.address.splitlines() if line.strip()][:3],
+        "postcode": club.postcode,
+        "city": club.city,
+        "country_code": club.country,
+        "siren": club.siren or None,
+        "vat_number": club.vat_number or None,
+        "email": club.structure_email or None,
+        "subdomain": club.subdomain,
+    }
+
+
+def _party(snapshot: dict) -> Party:
+    return Party(
+        name=snapshot["name"], address_lines=tuple(snapshot["address_lines"]), postcode=snapshot["postcode"],
+        city=snapshot["city"], country_code=snapshot["country_code"], siren=snapshot.get("siren"),
+        vat_number=snapshot.get("vat_number"), email=snapshot.get("email"),
+    )
+
+
+def vat_breakdown_json(rows: list[tuple[Decimal, Decimal, Decimal]], mention: VatMention) -> list[dict]:
+    category, reason = VAT_CATEGORIES[mention]
+    return [{"rate": str(rate), "base": str(base), "amount": str(amount), "category": category, "reason": reason}
+            for rate, base, amount in rows]
+
+
+def document_of(invoice: Invoice) -> InvoiceDocument:
+    """The frozen legal document an invoice row stands for (I2, I3)."""
+    seller = invoice.seller
+    category, _ = VAT_CATEGORIES[VatMention(invoice.vat_mention)]
+    corrected = invoice.corrects
+    payment = None
+    if not invoice.is_credit_note:
+        payment = PaymentInstructions(
+            payee=seller["name"], iban=seller["iban"], bic=seller["bic"],
+            creditor_reference=invoice.creditor_reference,
+            cheque_address=(seller["name"], *seller["address_lines"], f"{seller['postcode']} {seller['city']}"),
+        )
+    return InvoiceDocument(
+        kind=invoice.kind.value,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        seller=_party(seller),
+        buyer=_party(invoice.buyer),
+        lines=tuple(
+            DocumentLine(description=line.description, quantity=line.quantity, unit_price_excl_vat=line.unit_price,
+                         vat_rate=line.vat_rate, amount_excl_vat=line.amount_excl_vat, vat_category=category)
+            for line in invoice.lines
+        ),
+        vat_breakdown=tuple(
+            VatBreakdown(rate=Decimal(row["rate"]), base=Decimal(row["base"]), amount=Decimal(row["amount"]),
+                         category=row["category"], exemption_reason=row["reason"])
+            for row in invoice.vat_breakdown
+        ),
+        total_excl_vat=invoice.total_excl_vat,
+        total_vat=invoice.total_vat,
+        total_incl_vat=invoice.total_incl_vat,
+        legal_mentions=LegalMentions(late_payment_penalty_rate=seller["late_payment_penalty_rate"]),
+        payment=payment,
+        currency=invoice.currency,
+        buyer_order_reference=invoice.po_reference or None,
+        corrected_invoice_number=corrected.number if corrected else None,
+        corrected_invoice_date=corrected.issue_date if corrected else None,
+        service_period_start=invoice.period_start,
+        service_period_end=invoice.period_end,
+    )
+
+
+def render_invoice_pdf(invoice: Invoice) -> None:
+    """Render the PDF once, at issue, and store its bytes on the invoice (I4)."""
+    document = document_of(invoice)
+    # Invoices are French documents, whatever language the club browses in.
+    with force_locale("fr"):
+        html = render_template("invoices/document.html", doc=document)
+    invoice.pdf = render_pdf(html, build_facturx_xml(document), base_url=current_app.static_folder)
+    invoice.pdf_sha256 = hashlib.sha256(invoice.pdf).hexdigest()

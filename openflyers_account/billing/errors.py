@@ -1,0 +1,47 @@
+"""Errors a club or staff member can cause while billing; `code` picks the translated message."""
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    code = "invalid"
+    #: The form field the message belongs to, if any.
+    field: str | None = None
+
+    def __init__(self, **params):
+        super().__init__(self.code)
+        self.params = params
+
+
+class RenewalNotOpen(BillingError):
+    code = "renewal_not_open"
+
+
+class BelowResourceFloor(BillingError):
+    code = "below_floor"
+    field = "resources"
+
+
+class ResourcesOutOfRange(BillingError):
+    code = "resources_out_of_range"
+    field = "resources"
+
+
+class UnknownOffer(BillingError):
+    code = "unknown_offer_choice"
+    field = "offer"
+
+
+class PriceChanged(BillingError):
+    code = "price_changed"
+
+
+class InvoiceNotCancellable(BillingError):
+    code = "invoice_not_cancellable"
+
+
+class NothingToCredit(BillingError):
+    code = "nothing_to_credit"
+
+
+class PriceListInvalid(BillingError):
+    code = "price_list_invalid"

@@ -1,0 +1,215 @@
+"""Billing use cases, each one transaction: issue a renewal, cancel it, credit an invoice (R2, I1-I5)."""
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import delete, select, update
+
+from .. import audit
+from ..domain import pricing
+from ..domain.money import ZERO, percent_of
+from ..domain.numbering import Series
+from ..domain.references import creditor_reference
+from ..extensions import db
+from ..mail.outbox import attachment, queue_mail
+from ..models import (
+    Club,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    PendingCharge,
+    StaffUser,
+    SubscriptionPeriod,
+    utcnow,
+)
+from ..transactions import use_case
+from ..web import external_url
+from .documents import buyer_snapshot, render_invoice_pdf, seller_snapshot, vat_breakdown_json
+from .errors import InvoiceNotCancellable, NothingToCredit, PriceChanged, RenewalNotOpen
+from .numbering import take_number
+from .renewal import RenewalOrder, estimate, line_description, open_renewal_invoice, renewal_window
+
+
+def _lock_club(club_id: int) -> Club:
+    # Concurrent confirms of one club queue here (PostgreSQL row lock; SQLite: the write lock).
+    return db.session.scalars(
+        select(Club).where(Club.id == club_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+@use_case
+def issue_renewal(club_id: int, order: RenewalOrder, today: date,
+                  expected_total: Decimal | None = None) -> Invoice:
+    """Issue the renewal invoice the club reviewed and accepted; a second confirm returns the first (R2, R3)."""
+    club = _lock_club(club_id)
+    existing = open_renewal_invoice(club)
+    if existing is not None:
+        return existing
+    window = renewal_window(club, today)
+    if not window.is_open:
+        raise RenewalNotOpen(opens_on=window.opens_on)
+    # Checked again here, not only in the form: the platform may have reported more resources (P4).
+    priced = estimate(club, order, today)
+    if expected_total is not None and priced.quote.total_incl_vat != expected_total:
+        raise PriceChanged(total=priced.quote.total_incl_vat)
+
+    number = take_number(Series.INVOICE, today)
+    with force_locale("fr"):
+        descriptions = [line_description(line, priced.offer_name) for line in priced.quote.lines]
+    invoice = Invoice(
+        number=number,
+        kind=InvoiceKind.INVOICE,
+        club_id=club.id,
+        issue_date=today,
+        due_date=today + timedelta(days=current_app.config["PAYMENT_TERMS_DAYS"]),
+        seller=seller_snapshot(),
+        buyer=buyer_snapshot(club),
+        vat_breakdown=vat_breakdown_json([tuple(row) for row in priced.quote.vat_by_rate], priced.quote.vat.mention),
+        vat_mention=priced.quote.vat.mention.value,
+        total_excl_vat=priced.quote.total_excl_vat,
+        total_vat=priced.quote.total_vat,
+        total_incl_vat=priced.quote.total_incl_vat,
+        currency="EUR",
+        po_reference=order.po_reference,
+        creditor_reference=creditor_reference(number),
+        period_start=priced.period.start,
+        period_end=priced.period.end,
+        offer_code=order.offer_code,
+        resources=order.resources,
+        term_years=order.term.years,
+        status=InvoiceStatus.ISSUED,
+        lines=[
+            InvoiceLine(position=position, kind=line.kind.value, description=description,
+                        quantity=Decimal(line.quantity), unit_price=line.unit_price, vat_rate=line.vat_rate,
+                        amount_excl_vat=line.amount)
+            for position, (line, description) in enumerate(zip(priced.quote.lines, descriptions, strict=True), 1)
+        ],
+    )
+    render_invoice_pdf(invoice)
+    db.session.add(invoice)
+    db.session.flush()
+    for charge in priced.charges:
+        charge.invoice_id, charge.billed_at = invoice.id, utcnow()
+    db.session.add(SubscriptionPeriod(club_id=club.id, offer_id=priced.offer_id, start_date=priced.period.start,
+                                      end_date=priced.period.end, resources=order.resources, invoice_id=invoice.id))
+    _queue_document_mail(club, invoice, "invoice_issued")
+    return invoice
+
+
+def _queue_document_mail(club: Club, document: Invoice, template: str) -> None:
+    link = external_url("billing.invoice", number=document.corrects.number if document.corrects else document.number)
+    for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a):
+        queue_mail(address, template, document=document, club=club, link=link,
+                   attachments=[attachment(f"{document.number}.pdf", "application/pdf", document.pdf)])
+
+
+def club_invoice(club: Club, number: str, lock: bool = False) -> Invoice | None:
+    """One of the club's own documents by number; another club's is None (never shown)."""
+    query = select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def credited_line_ids(invoice: Invoice) -> set[int]:
+    """Lines of `invoice` already credited by earlier credit notes."""
+    return set(db.session.scalars(
+        select(InvoiceLine.credits_line_id).join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+        .where(Invoice.corrects_id == invoice.id, InvoiceLine.credits_line_id.is_not(None))
+    ))
+
+
+def _issue_credit_note(invoice: Invoice, line_ids: Collection[int] | None, reason: str, today: date) -> Invoice:
+    """A credit note for the chosen lines of `invoice` (all when None), numbered in its own series (I1, I2)."""
+    already = credited_line_ids(invoice)
+    chosen = [line for line in invoice.lines
+              if line.id not in already and (line_ids is None or line.id in line_ids)]
+    if not chosen or (line_ids is not None and len(chosen) != len(set(line_ids))):
+        raise NothingToCredit()
+    base = sum((line.amount_excl_vat for line in chosen), ZERO)
+    rates = {line.vat_rate for line in chosen}
+    breakdown = []
+    for rate in sorted(rates):
+        rate_base = sum((line.amount_excl_vat for line in chosen if line.vat_rate == rate), ZERO)
+        breakdown.append((rate, rate_base, percent_of(rate_base, rate)))
+    total_vat = sum((row[2] for row in breakdown), ZERO)
+    number = take_number(Series.CREDIT_NOTE, today)
+    credit = Invoice(
+        number=number, kind=InvoiceKind.CREDIT_NOTE, club_id=invoice.club_id, issue_date=today, due_date=today,
+        seller=seller_snapshot(), buyer=invoice.buyer,
+        vat_breakdown=vat_breakdown_json(breakdown, pricing.VatMention(invoice.vat_mention)),
+        vat_mention=invoice.vat_mention, total_excl_vat=base, total_vat=total_vat, total_incl_vat=base + total_vat,
+        currency=invoice.currency, po_reference=invoice.po_reference, corrects=invoice, reason=reason[:500],
+        period_start=invoice.period_start, period_end=invoice.period_end, offer_code=invoice.offer_code,
+        resources=invoice.resources, term_years=invoice.term_years, status=InvoiceStatus.ISSUED,
+        lines=[InvoiceLine(position=position, kind=line.kind, description=line.description, quantity=line.quantity,
+                           unit_price=line.unit_price, vat_rate=line.vat_rate, amount_excl_vat=line.amount_excl_vat,
+                           credits_line_id=line.id)
+               for position, line in enumerate(chosen, 1)],
+    )
+    render_invoice_pdf(credit)
+    db.session.add(credit)
+    db.session.flush()
+    if len(already) + len(chosen) == len(invoice.lines) and invoice.status == InvoiceStatus.ISSUED:
+        _cancel(invoice)
+    return credit
+
+
+def _cancel(invoice: Invoice) -> None:
+    """A fully credited, unpaid invoice is cancelled: its period goes, its pending charges wait again (I5, R2)."""
+    invoice.status = InvoiceStatus.CANCELLED
+    db.session.execute(delete(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id,
+                                                        SubscriptionPeriod.activated_at.is_(None)))
+    db.session.execute(update(PendingCharge).where(PendingCharge.invoice_id == invoice.id)
+                       .values(invoice_id=None, billed_at=None))
+
+
+@use_case
+def cancel_renewal(club: Club, number: str, today: date) -> Invoice:
+    """The club cancels its unpaid renewal invoice to start again; a credit note is issued for it (R2, I5)."""
+    invoice = club_invoice(club, number, lock=True)
+    if invoice is None or invoice.is_credit_note or invoice.period_start is None \
+            or invoice.status != InvoiceStatus.ISSUED:
+        raise InvoiceNotCancellable()
+    credit = _issue_credit_note(invoice, None, "Annulation de la facture de renouvellement à la demande du client",
+                                today)
+    _queue_document_mail(invoice.club, credit, "credit_note_issued")
+    return credit
+
+
+@use_case
+def issue_credit_note(staff: StaffUser, number: str, line_ids: Collection[int] | None, reason: str,
+                      today: date) -> Invoice:
+    """Staff correct an invoice with a credit note, fully or for chosen lines, with a reason (I2, A5)."""
+    invoice = db.session.scalars(
+        select(Invoice).where(Invoice.number == number, Invoice.kind == InvoiceKind.INVOICE)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
+    if invoice is None or invoice.status == InvoiceStatus.CANCELLED:
+        raise NothingToCredit()
+    credit = _issue_credit_note(invoice, line_ids, reason, today)
+    audit.record(staff, "invoice.credited", invoice.club, invoice=invoice.number, credit_note=credit.number,
+                 reason=reason, amount=str(credit.total_incl_vat))
+    _queue_document_mail(invoice.club, credit, "credit_note_issued")
+    return credit
+
+
+def club_documents(club: Club) -> list[Invoice]:
+    return list(db.session.scalars(select(Invoice).where(Invoice.club_id == club.id).order_by(Invoice.id.desc())))
+
+
+def credit_notes_of(invoice: Invoice) -> list[Invoice]:
+    return list(db.session.scalars(select(Invoice).where(Invoice.corrects_id == invoice.id).order_by(Invoice.id)))
+
+
+def balance(invoice: Invoice) -> Decimal:
+    """What is still due on an invoice: its total less its credit notes (payments come with M4)."""
+    if invoice.is_credit_note:
+        return ZERO
+    credited = sum((credit.total_incl_vat for credit in credit_notes_of(invoice)), ZERO)
+    return max(ZERO, invoice.total_incl_vat - credited)

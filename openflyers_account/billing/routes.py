@@ -1,0 +1,170 @@
+"""The club's renewal (R2-R5, P4) and invoices (I3-I5) pages."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from ..messages import error_message
+from ..web import club_required, current_club, render_page
+from . import bp, operations
+from .documents import document_of
+from .errors import BillingError, RenewalNotOpen
+from .forms import CancelForm, ConfirmForm, RenewalForm
+from .renewal import estimate, open_renewal_invoice, renewal_window
+
+
+def _renewal_form() -> RenewalForm:
+    """The choice from the query string, or the defaults: the club's offer and its activated count (P4)."""
+    if request.args:
+        return RenewalForm(request.args)
+    return RenewalForm(data={"offer": current_club.offer.code, "resources": str(current_club.activated_resources),
+                             "term": "1"})
+
+
+def _priced(form: RenewalForm):
+    """The estimate for a valid form, or None with the errors on the form's fields."""
+    if not form.validate():
+        return None
+    try:
+        return estimate(current_club, form.order(), date.today())
+    except BillingError as error:
+        target = getattr(form, error.field) if error.field else form.resources
+        target.errors = [*target.errors, error_message(error.code, **error.params)]
+        return None
+
+
+def _closed_renewal():
+    """Where to send a club that cannot start a renewal now, or None when it can (R2)."""
+    existing = open_renewal_invoice(current_club)
+    if existing is not None:
+        flash(_("You already have a renewal invoice. Pay it, or cancel it to start again."), "info")
+        return redirect(url_for(".invoice", number=existing.number))
+    window = renewal_window(current_club, date.today())
+    if not window.is_open:
+        flash(error_message(RenewalNotOpen.code, opens_on=window.opens_on), "info")
+        return redirect(url_for("accounts.dashboard"))
+    return None
+
+
+@bp.get("/renewal")
+@club_required
+def renewal():
+    """Choose offer, resources, term and PO reference, with the price as you type (R3)."""
+    closed = _closed_renewal()
+    if closed:
+        return closed
+    form = _renewal_form()
+    priced = _priced(form)
+    return render_page("billing/renewal.html", form=form, estimate=priced,
+                       status=422 if request.args and priced is None else 200)
+
+
+@bp.get("/renewal/price")
+@club_required
+def price():
+    """The estimate alone, for HTMX as the club types (R3)."""
+    form = _renewal_form()
+    return render_page("billing/renewal.html", block="estimate", fragment=True, form=form, estimate=_priced(form),
+                       partial=True)
+
+
+@bp.get("/renewal/review")
+@club_required
+def review():
+    """Read the summary and the terms before confirming (R3)."""
+    closed = _closed_renewal()
+    if closed:
+        return closed
+    form = _renewal_form()
+    priced = _priced(form)
+    if priced is None:
+        return render_page("billing/renewal.html", form=form, estimate=None, status=422)
+    confirm = ConfirmForm(formdata=None, data={**form.data, "expected_total": str(priced.quote.total_incl_vat)})
+    return render_page("billing/review.html", estimate=priced, confirm=confirm)
+
+
+@bp.post("/renewal/confirm")
+@club_required
+def confirm():
+    """Issue the renewal invoice the club reviewed (R2, R3)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if form.offer.errors or form.resources.errors or form.term.errors or form.po_reference.errors:
+            # Hidden fields only go wrong when tampered with: start the choice again.
+            flash(_("The order could not be read. Please choose again."), "error")
+            return redirect(url_for(".renewal"))
+        return _review_again(form, None)
+    try:
+        invoice = operations.issue_renewal(current_club.id, form.order(), date.today(), form.shown_total())
+    except RenewalNotOpen:
+        return _closed_renewal() or redirect(url_for(".renewal"))
+    except BillingError as error:
+        return _review_again(form, error_message(error.code, **error.params))
+    return redirect(url_for(".invoice", number=invoice.number))
+
+
+def _review_again(form: ConfirmForm, message: str | None):
+    """The review page again, re-priced, with what went wrong (stale page, price change, unticked box)."""
+    try:
+        priced = estimate(current_club, form.order(), date.today())
+    except BillingError as error:
+        choice = RenewalForm(data={**form.data})
+        choice.resources.errors = [error_message(error.code, **error.params)]
+        return render_page("billing/renewal.html", form=choice, estimate=None, status=422)
+    form.expected_total.data = str(priced.quote.total_incl_vat)
+    return render_page("billing/review.html", estimate=priced, confirm=form, message=message, status=422)
+
+
+@bp.get("/invoices")
+@club_required
+def invoices():
+    """The club's invoices and credit notes, newest first."""
+    return render_page("billing/invoices.html", documents=operations.club_documents(current_club),
+                       today=date.today())
+
+
+def _own_document(number: str):
+    document = operations.club_invoice(current_club, number)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.get("/invoices/<number>")
+@club_required
+def invoice(number: str):
+    """One invoice or credit note, with every mention of the PDF (I3)."""
+    document = _own_document(number)
+    return render_page("billing/invoice.html", invoice=document, doc=document_of(document),
+                       balance=operations.balance(document), cancel_form=CancelForm(), today=date.today())
+
+
+@bp.get("/invoices/<number>.pdf")
+@club_required
+def invoice_pdf(number: str):
+    """The PDF stored at issue, the same bytes every time (I4)."""
+    document = _own_document(number)
+    response = Response(document.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    response.headers["ETag"] = document.pdf_sha256
+    return response
+
+
+@bp.post("/invoices/<number>/cancel")
+@club_required
+def cancel(number: str):
+    """Cancel an unpaid renewal invoice; a credit note is issued for it (R2, I5)."""
+    _own_document(number)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        credit = operations.cancel_renewal(current_club, number, date.today())
+    except BillingError as error:
+        flash(error_message(error.code, **error.params), "error")
+        return redirect(url_for(".invoice", number=number))
+    flash(_("The invoice is cancelled by credit note %(number)s. You can start your renewal again.",
+            number=credit.number), "success")
+    return redirect(url_for(".invoice", number=credit.number))
