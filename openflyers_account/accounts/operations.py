@@ -212,9 +212,10 @@ def send_reset_by_staff(club: Club, staff: StaffUser) -> list[str]:
 
 
 def pending_charges(club: Club) -> list[PendingCharge]:
+    """Charges waiting for the club's next invoice (A6)."""
     return list(db.session.scalars(
-        select(PendingCharge).where(PendingCharge.club_id == club.id, PendingCharge.billed_at.is_(None))
-        .order_by(PendingCharge.created_at)
+        select(PendingCharge).where(PendingCharge.club_id == club.id, PendingCharge.invoice_id.is_(None))
+        .order_by(PendingCharge.id)
     ))
 
 

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from ..domain.periods import Period, SubscriptionStatus, renewal_opens_on, subscription_status
-from ..models import Club, PendingCharge, SubscriptionPeriod
+from ..billing.renewal import open_renewal_invoice
+from ..models import Club, Invoice, PendingCharge, SubscriptionPeriod
 from .operations import pending_charges
 
 
@@ -23,6 +24,8 @@ class ClubOverview:
     status: SubscriptionStatus
     renewal_opens_on: date | None
     pending_charges: list[PendingCharge]
+    #: The unpaid renewal invoice, if the club has issued one (R2).
+    renewal_invoice: Invoice | None
 
     @property
     def subscribed_resources(self) -> int:
@@ -57,4 +60,5 @@ def club_overview(club: Club, today: date) -> ClubOverview:
         status=status,
         renewal_opens_on=renewal_opens_on(current.end_date) if current else None,
         pending_charges=pending_charges(club),
+        renewal_invoice=open_renewal_invoice(club),
     )

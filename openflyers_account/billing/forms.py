@@ -18,8 +18,8 @@ from .renewal import RenewalOrder
 
 TERM_LABELS = {
     Term.ONE_YEAR: _l("1 year"),
-    Term.THREE_YEARS: _l("3 years (10 % off)"),
-    Term.FIVE_YEARS: _l("5 years (15 % off)"),
+    Term.THREE_YEARS: _l("3 years (-10 %)"),
+    Term.FIVE_YEARS: _l("5 years (-15 %)"),
 }
 
 

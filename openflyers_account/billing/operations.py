@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from .. import audit
 from ..domain import pricing
 from ..domain.money import ZERO, percent_of
-from ..domain.numbering import Series
+from ..domain.numbering import Series, is_document_number
 from ..domain.references import creditor_reference
 from ..extensions import db
 from ..mail.outbox import attachment, queue_mail
@@ -38,7 +38,7 @@ from .renewal import RenewalOrder, estimate, line_description, open_renewal_invo
 def _lock_club(club_id: int) -> Club:
     # Concurrent confirms of one club queue here (PostgreSQL row lock; SQLite: the write lock).
     return db.session.scalars(
-        select(Club).where(Club.id == club_id).with_for_update().execution_options(populate_existing=True)
+        select(Club).where(Club.id == club_id).with_for_update(of=Club).execution_options(populate_existing=True)
     ).one()
 
 
@@ -110,6 +110,8 @@ def _queue_document_mail(club: Club, document: Invoice, template: str) -> None:
 
 def club_invoice(club: Club, number: str, lock: bool = False) -> Invoice | None:
     """One of the club's own documents by number; another club's is None (never shown)."""
+    if not is_document_number(number):
+        return None
     query = select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)

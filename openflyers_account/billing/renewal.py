@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask_babel import format_decimal, gettext as _
 from sqlalchemy import select
 
+from ..accounts.operations import pending_charges
 from ..domain import pricing
 from ..domain.periods import Period, next_period, renewal_opens_on
 from ..extensions import db
@@ -70,13 +71,6 @@ def open_renewal_invoice(club: Club) -> Invoice | None:
     )
 
 
-def unbilled_charges(club: Club) -> tuple[PendingCharge, ...]:
-    return tuple(db.session.scalars(
-        select(PendingCharge).where(PendingCharge.club_id == club.id, PendingCharge.invoice_id.is_(None))
-        .order_by(PendingCharge.id)
-    ))
-
-
 def check_order(club: Club, order: RenewalOrder) -> None:
     """Raise the field error for resources out of range or below the platform's count (P4, P5)."""
     try:
@@ -93,7 +87,7 @@ def estimate(club: Club, order: RenewalOrder, today: date) -> Estimate:
     offer = next((o for o in catalogue.offers() if o.code == order.offer_code), None)
     if offer is None:
         raise UnknownOffer()
-    charges = unbilled_charges(club)
+    charges = tuple(pending_charges(club))
     quote = pricing.quote(
         catalogue.offer_price(order.offer_code, today), order.resources, order.term, club.discount_percent,
         pricing.vat_treatment(club.country, club.vat_number),

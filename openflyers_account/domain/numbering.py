@@ -59,3 +59,12 @@ def parse_number(text: str) -> DocumentNumber:
     series, year, seq = Series(match[1]), int(match[2]), int(match[3])
     _check(year, seq)
     return DocumentNumber(series, year, seq)
+
+
+def is_document_number(text: object) -> bool:
+    """True for a well-formed F-/AV- number; URL input is checked with it before any query (I1)."""
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True

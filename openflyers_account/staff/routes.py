@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..accounts import operations
 from ..accounts.forms import ContactEmailsForm
+from ..billing import operations as billing_operations
 from ..extensions import db, limiter
 from ..messages import error_message
 from ..models import AuditEntry, Club, ResourceReport
@@ -81,7 +82,8 @@ def _client_page(club: Club, status: int = 200, **forms):
         select(AuditEntry).where(AuditEntry.club_id == club.id).order_by(AuditEntry.id.desc()).limit(20)
     ).all()
     return render_page("staff/client.html", club=club, pending=operations.pending_charges(club),
-                       history=history, audit=audit, status=status, **forms)
+                       history=history, audit=audit, documents=billing_operations.club_documents(club),
+                       status=status, **forms)
 
 
 @bp.get("/clients/<subdomain>")

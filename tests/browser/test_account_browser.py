@@ -131,7 +131,7 @@ def test_pages_load_without_csp_violations_or_script_errors(page, live_server, m
     assert not page_problems, page_problems
 
 
-def test_the_csp_watch_sees_a_violation(page, live_server, make, page_problems):
+def test_the_csp_watch_sees_a_violation(page, live_server, page_problems):
     """The console watch is not blind: an inline style the policy forbids is reported."""
     page.goto(f"{live_server}/login")
     page.evaluate("document.body.setAttribute('style', 'color: red')")

@@ -1,0 +1,167 @@
+"""Back-office billing forms: a new price list (P1) and a credit note for chosen lines (I2)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import format_currency, gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
+
+from ..messages import MESSAGES
+from ..models import Invoice, InvoiceLine, Offer
+
+#: The largest fee staff may type, in euros excl. VAT: anything above is a typo, not a price (P1).
+MAX_FEE = Decimal("1000000")
+
+#: Longest credit-note reason: the invoice column holds 500 characters (I2).
+REASON_MAX_LENGTH = 500
+
+#: Why the service refused a price list (PriceListInvalid.params["reason"]), said on the field concerned.
+PRICE_LIST_REFUSALS = {
+    "past": ("valid_from", _l("A price list applies from today or a later date.")),
+    "taken": ("valid_from", _l("A price list already applies from this date: choose another date.")),
+    "offers": (None, _l("The offers have changed since this page was opened: check the prices, then publish "
+                        "again.")),
+}
+
+_AMOUNT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+#: Spaces people put between thousands: plain, no-break, narrow no-break (Babel's French format).
+_THOUSANDS_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+
+def parse_fee(text: str) -> Decimal:
+    """A fee typed by staff as Decimal euros: "300", "300.00", "300,00", "1 200,50" (P1, P3).
+
+    Raises ValidationError with the user's words for anything else: negative, more than two decimals,
+    not a number, or above MAX_FEE.
+    """
+    match = _AMOUNT.fullmatch((text or "").strip().translate(_THOUSANDS_SPACES))
+    if match is None:
+        raise ValidationError(_("Enter an amount in euros, such as 300 or 300,00."))
+    sign, units, cents = match.groups()
+    if sign:
+        raise ValidationError(_("A fee cannot be negative."))
+    if cents is not None and len(cents) > 2:
+        raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
+    amount = Decimal(f"{units}.{cents or '0'}").quantize(Decimal("0.01"))
+    if amount > MAX_FEE:
+        raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(MAX_FEE, "EUR")))
+    return amount
+
+
+class FeeField(StringField):
+    """A fee in euros excl. VAT; the text typed stays on the page, `amount` holds the Decimal."""
+
+    amount: Decimal | None = None
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])], **kwargs)
+
+    def pre_validate(self, form) -> None:
+        self.amount = None
+        if (self.data or "").strip():
+            self.amount = parse_fee(self.data)
+
+
+class DayField(DateField):
+    """An ISO date (the browser's date picker sends YYYY-MM-DD), with our own messages."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])],
+                         invalid_value_message=_l("Enter a date, such as 2026-09-01."), **kwargs)
+
+    def pre_validate(self, form) -> None:
+        if self.raw_data is not None and not "".join(self.raw_data).strip():
+            self.errors.clear()
+            raise StopValidation(str(MESSAGES["required"]))
+        if self.process_errors:
+            raise StopValidation()  # the date could not be read: that message says it all
+
+
+class PriceListForm(FlaskForm):
+    """A new price list: the day it applies from, two fees per offer, a note (P1).
+
+    The fee fields are added per offer by `price_list_form`, named by offer id.
+    """
+
+    valid_from = DayField(_l("Applies from"), description=_l("Today or later. Invoices already issued keep their prices."))
+    note = StringField(_l("Note (optional)"), validators=[
+        Optional(), Length(max=500, message=_l("This is too long (500 characters at most)."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value])
+    submit = SubmitField(_l("Publish the price list"))
+
+    #: (offer, base fee field, per-resource fee field), in the catalogue's order.
+    offer_fields: list[tuple[Offer, FeeField, FeeField]]
+
+    def prices(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """The fees as the catalogue service takes them; call after `validate()`."""
+        return {offer.code: (base.amount, per_resource.amount) for offer, base, per_resource in self.offer_fields}
+
+
+def price_list_form(offers: list[Offer], current: dict[str, tuple[Decimal, Decimal]] | None = None,
+                    today: date | None = None) -> PriceListForm:
+    """The publish form with a base fee and a per-resource fee for each offer.
+
+    Pre-filled with `current` and `today` for a blank form; read from the request alone when posted,
+    so a missing field is an error, never a silent default.
+    """
+
+    class OfferPricesForm(PriceListForm):
+        pass
+
+    for offer in offers:
+        setattr(OfferPricesForm, f"base_fee_{offer.id}", FeeField(
+            _l("%(offer)s: annual base fee excl. VAT (€)", offer=offer.name)))
+        setattr(OfferPricesForm, f"per_resource_fee_{offer.id}", FeeField(
+            _l("%(offer)s: annual fee per resource excl. VAT (€)", offer=offer.name)))
+    if current is None:
+        form = OfferPricesForm()
+    else:
+        data: dict[str, object] = {"valid_from": today}
+        for offer in offers:
+            base, per_resource = current.get(offer.code, (None, None))
+            data[f"base_fee_{offer.id}"] = str(base) if base is not None else ""
+            data[f"per_resource_fee_{offer.id}"] = str(per_resource) if per_resource is not None else ""
+        form = OfferPricesForm(formdata=None, data=data)
+    form.offer_fields = [(offer, form[f"base_fee_{offer.id}"], form[f"per_resource_fee_{offer.id}"])
+                         for offer in offers]
+    return form
+
+
+class CreditNoteForm(FlaskForm):
+    """The lines to credit (all of them: a full credit note) and why (I2, I5)."""
+
+    # Choices are checked in `validate_lines` with our own message: a wrong id means a tampered or stale form.
+    lines = SelectMultipleField(_l("Lines to credit"), coerce=str, validate_choice=False)
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(message=MESSAGES["required"]),
+        Length(max=REASON_MAX_LENGTH, message=_l("This is too long (500 characters at most)."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description=_l("Printed in the club's records and the audit log, e.g. \"wrong number of resources\"."))
+    submit = SubmitField(_l("Issue the credit note"))
+
+    def __init__(self, creditable: list[InvoiceLine], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The invoice's lines no credit note has credited yet.
+        self.creditable = creditable
+
+    def validate_lines(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_("Choose at least one line to credit."))
+        allowed = {str(line.id) for line in self.creditable}
+        if any(value not in allowed for value in field.data):
+            raise ValidationError(_("A chosen line is not a line of this invoice still to credit. "
+                                    "Reload the page and choose again."))
+
+    def line_ids(self) -> set[int]:
+        return {int(value) for value in self.lines.data}
+
+    def chosen(self, line: InvoiceLine) -> bool:
+        return str(line.id) in (self.lines.data or [])
+
+
+def creditable_lines(invoice: Invoice, credited: set[int]) -> list[InvoiceLine]:
+    return [line for line in invoice.lines if line.id not in credited]

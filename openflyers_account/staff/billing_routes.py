@@ -1,0 +1,154 @@
+"""Back-office billing pages: the catalogue's price lists (P1, A5) and invoices with their credit notes (I2, I5)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Response, abort, flash, redirect, url_for
+from flask_babel import format_date, gettext as _
+from sqlalchemy import select
+
+from ..billing import catalogue, operations
+from ..billing.documents import document_of
+from ..billing.errors import BillingError, PriceListInvalid
+from ..extensions import db
+from ..messages import error_message
+from ..models import Invoice, InvoiceStatus, PriceList
+from ..web import render_page, signed_in_staff, staff_required
+from . import bp
+from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, creditable_lines, price_list_form
+
+
+@bp.context_processor
+def _today() -> dict:
+    # Invoice statuses show "overdue" from the due date (I5): staff templates need today's date.
+    return {"today": date.today()}
+
+
+# -- catalogue (P1) ------------------------------------------------------------------------------
+
+def _prices_of(price_list: PriceList) -> dict[str, tuple[Decimal, Decimal]]:
+    return {price.offer.code: (price.base_fee, price.per_resource_fee) for price in price_list.prices}
+
+
+def _catalogue_page(form: PriceListForm | None, status: int = 200):
+    today = date.today()
+    try:
+        in_force = catalogue.price_list_on(today)
+    except LookupError:
+        in_force = None
+    lists = catalogue.price_lists()
+    return render_page("staff/catalogue.html", offers=catalogue.offers(), in_force=in_force,
+                       price_lists=[(price_list, _prices_of(price_list)) for price_list in lists],
+                       form=form, status=status)
+
+
+@bp.get("/catalogue")
+@staff_required
+def catalogue_page():
+    """The prices in force and their history; admins publish new ones (P1, A5)."""
+    form = None
+    if signed_in_staff().is_admin:
+        today = date.today()
+        try:
+            current = _prices_of(catalogue.price_list_on(today))
+        except LookupError:
+            current = {}
+        form = price_list_form(catalogue.offers(), current, today)
+    return _catalogue_page(form)
+
+
+@bp.post("/catalogue")
+@staff_required(admin=True)
+def publish_prices():
+    """Publish a price list from a date; invoices already issued keep their prices (P1, A5)."""
+    form = price_list_form(catalogue.offers())
+    if not form.validate_on_submit():
+        return _catalogue_page(form, status=422)
+    try:
+        published = catalogue.publish_price_list(signed_in_staff(), form.valid_from.data, form.prices(),
+                                                  today=date.today(), note=form.note.data or "")
+    except PriceListInvalid as error:
+        field, message = PRICE_LIST_REFUSALS.get(error.params.get("reason"), (None, None))
+        if field is None:
+            form.form_errors.append(str(message) if message else error_message(error.code, **error.params))
+        else:
+            form[field].errors = [*form[field].errors, str(message)]
+        return _catalogue_page(form, status=422)
+    flash(_("The price list applying from %(day)s is published.", day=format_date(published.valid_from, "long")),
+          "success")
+    return redirect(url_for(".catalogue_page"))
+
+
+# -- invoices and credit notes (I2, I4, I5) ---------------------------------------------------------
+
+def _document_or_404(number: str) -> Invoice:
+    document = db.session.scalar(select(Invoice).where(Invoice.number == number))
+    if document is None:
+        abort(404)
+    return document
+
+
+def _credit_form(invoice: Invoice) -> CreditNoteForm | None:
+    """The credit-note form for an invoice that still has lines to credit, or None (I2, I5)."""
+    if invoice.is_credit_note:
+        return None
+    return CreditNoteForm(creditable_lines(invoice, operations.credited_line_ids(invoice)))
+
+
+def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status: int = 200):
+    credited = set() if document.is_credit_note else operations.credited_line_ids(document)
+    if form is None and signed_in_staff().is_admin:
+        form = _credit_form(document)
+    return render_page("staff/invoice.html", invoice=document, doc=document_of(document),
+                       balance=operations.balance(document),
+                       credit_notes=[] if document.is_credit_note else operations.credit_notes_of(document),
+                       credited=credited, form=form, status=status)
+
+
+@bp.get("/invoices/<number>")
+@staff_required
+def invoice(number: str):
+    """An invoice or credit note, its status, balance and credit notes; admins credit it (I2, I5)."""
+    return _invoice_page(_document_or_404(number))
+
+
+@bp.get("/invoices/<number>.pdf")
+@staff_required
+def invoice_pdf(number: str):
+    """The PDF stored at issue, the same bytes the club downloads (I4)."""
+    document = _document_or_404(number)
+    response = Response(document.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    response.headers["ETag"] = document.pdf_sha256
+    return response
+
+
+@bp.post("/invoices/<number>/credit-note")
+@staff_required(admin=True)
+def credit_note(number: str):
+    """Issue a credit note for the lines chosen, with a reason; all lines of an unpaid invoice cancel it (I2, I5)."""
+    document = _document_or_404(number)
+    form = _credit_form(document)
+    if form is None:
+        form = CreditNoteForm([])
+        form.form_errors.append(_("A credit note cannot itself be credited."))
+        return _invoice_page(document, form, status=422)
+    if document.status == InvoiceStatus.CANCELLED:
+        form.validate_on_submit()
+        form.form_errors.append(_("This invoice is cancelled: there is nothing left to credit."))
+        return _invoice_page(document, form, status=422)
+    if not form.validate_on_submit():
+        return _invoice_page(document, form, status=422)
+    try:
+        credit = operations.issue_credit_note(signed_in_staff(), number, form.line_ids(), form.reason.data,
+                                              today=date.today())
+    except BillingError as error:
+        # Someone credited the same lines meanwhile: the service, under its lock, has the last word.
+        document = _document_or_404(number)
+        form = _credit_form(document) or CreditNoteForm([])
+        form.form_errors.append(error_message(error.code, **error.params))
+        return _invoice_page(document, form, status=422)
+    flash(_("Credit note %(credit)s issued for invoice %(invoice)s.", credit=credit.number, invoice=number),
+          "success")
+    return redirect(url_for(".invoice", number=credit.number))

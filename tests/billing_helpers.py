@@ -1,0 +1,44 @@
+"""Helpers for renewal tests: go through the review page and confirm, as a treasurer does."""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from datetime import date, timedelta
+
+from openflyers_account.extensions import db
+from openflyers_account.models import SubscriptionPeriod, utcnow
+
+
+def review(client, offer="business", resources=4, term=1, po_reference=""):
+    return client.get("/renewal/review", query_string={"offer": offer, "resources": resources, "term": term,
+                                                       "po_reference": po_reference})
+
+
+def hidden_fields(html: str) -> dict:
+    fields = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"',
+                                                      html)} | {
+        name: value for value, name in re.findall(r'<input[^>]*type="hidden"[^>]*value="([^"]*)"[^>]*name="([^"]+)"',
+                                                  html)}
+    return {name: html_lib.unescape(value) for name, value in fields.items()}
+
+
+def confirm_form(client, **choice) -> dict:
+    """The confirmation form of the review page, terms accepted."""
+    page = review(client, **choice)
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    fields = hidden_fields(page.get_data(as_text=True))
+    return {**fields, "accept_terms": "y"}
+
+
+def renew(client, **choice):
+    """Review then confirm; returns the confirm response."""
+    return client.post("/renewal/confirm", data=confirm_form(client, **choice))
+
+
+def add_paid_period(club, days_to_end: int, resources: int = 3) -> SubscriptionPeriod:
+    end = date.today() + timedelta(days=days_to_end)
+    period = SubscriptionPeriod(club_id=club.id, offer_id=club.offer_id, start_date=end - timedelta(days=364),
+                                end_date=end, resources=resources, activated_at=utcnow())
+    db.session.add(period)
+    db.session.commit()
+    return period
