@@ -61,10 +61,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
 
     from . import models  # noqa: F401  (the tables, for Alembic and the CLI)
-    from .accounts import bp as accounts_bp
-    from .billing import bp as billing_bp
+    from .accounts import bp as accounts_bp, routes as _accounts_routes  # noqa: F401
+    from .billing import bp as billing_bp, routes as _billing_routes  # noqa: F401
     from .cli import register_cli
-    from .staff import bp as staff_bp
+    from .staff import billing_routes as _staff_billing_routes, bp as staff_bp, routes as _staff_routes  # noqa: F401
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(billing_bp)

@@ -32,7 +32,6 @@ ADMIN = "admin@openflyers.example"
 AGENT = "agent@openflyers.example"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
-OFFER_CODES = ["first-price", "business", "premiere", "corporate"]
 
 
 @pytest.fixture

@@ -2,6 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
-
-from . import routes  # noqa: E402,F401
-from . import billing_routes  # noqa: E402,F401

@@ -140,7 +140,7 @@ class CreditNoteForm(FlaskForm):
         DataRequired(message=MESSAGES["required"]),
         Length(max=REASON_MAX_LENGTH, message=_l("This is too long (500 characters at most)."))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        description=_l("Printed in the club's records and the audit log, e.g. \"wrong number of resources\"."))
+        description=_l("Kept with the credit note and in the audit log, e.g. \"wrong number of resources\"."))
     submit = SubmitField(_l("Issue the credit note"))
 
     def __init__(self, creditable: list[InvoiceLine], *args, **kwargs):
