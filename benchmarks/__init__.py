@@ -1,0 +1,1 @@
+"""`make bench`: throughput and latency figures, kept out of the test suite."""
