@@ -1,0 +1,180 @@
+"""Payment use cases, each one transaction: record, reverse, declare (M1-M4, R4, I5)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from .. import audit
+from ..domain import payments as rules
+from ..domain.money import ZERO
+from ..domain.payments import PaymentMethod, Settlement
+from ..extensions import db
+from ..mail.outbox import queue_mail
+from ..models import (
+    Club,
+    DeclarationStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentDeclaration,
+    StaffUser,
+    SubscriptionPeriod,
+    utcnow,
+)
+from ..transactions import use_case
+from ..web import external_url
+from .errors import NotPayable, PaymentRefused
+
+
+@dataclass(frozen=True)
+class InvoicePosition:
+    """An invoice with what was paid and what is left (I5, M4); derived from the entries, never stored."""
+
+    invoice: Invoice
+    payments: list[Payment]
+    settlement: Settlement
+    #: Total incl. VAT less its credit notes: what the club owes before payments.
+    amount_owed: Decimal
+
+
+def lock_invoice(invoice_id: int) -> Invoice:
+    # Payments to one invoice queue here (PostgreSQL row lock; SQLite: the use case's write lock).
+    return db.session.scalars(
+        select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def position(invoice: Invoice) -> InvoicePosition:
+    """Paid, left to pay and overpaid for an invoice, from its payments and credit notes (I5, M4)."""
+    payments = list(db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)))
+    credited = sum(db.session.scalars(select(Invoice.total_incl_vat).where(Invoice.corrects_id == invoice.id)), ZERO)
+    owed = invoice.total_incl_vat - credited
+    cancelled = invoice.status is InvoiceStatus.CANCELLED or owed <= 0
+    settlement = rules.settle(owed if owed > 0 else invoice.total_incl_vat, [p.amount for p in payments], cancelled)
+    return InvoicePosition(invoice, payments, settlement, max(owed, ZERO))
+
+
+def _settle(invoice: Invoice, settlement: Settlement) -> None:
+    """Move the invoice's status; its period is in production exactly while it is fully paid (R4)."""
+    invoice.status = settlement.state
+    periods = update(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id)
+    if settlement.fully_paid:
+        db.session.execute(periods.where(SubscriptionPeriod.activated_at.is_(None)).values(activated_at=utcnow()))
+        db.session.execute(update(PaymentDeclaration).where(PaymentDeclaration.invoice_id == invoice.id)
+                           .values(status=DeclarationStatus.SETTLED))
+    else:
+        db.session.execute(periods.values(activated_at=None))
+
+
+def _actor(recorded_by: StaffUser | str) -> str:
+    return recorded_by.email if isinstance(recorded_by, StaffUser) else recorded_by
+
+
+@use_case
+def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, received_on: date,
+                   recorded_by: StaffUser | str, reference: str = "", bank: str = "", drawer: str = "",
+                   note: str = "", provider_event_id: str | None = None, statement_entry_id: int | None = None,
+                   request_key: str | None = None) -> Payment:
+    """Record money received for an invoice; applied once per provider event or form submission (M1, M4)."""
+    invoice = lock_invoice(invoice_id)
+    already = _already_recorded(provider_event_id, statement_entry_id, request_key)
+    if already is not None:
+        return already
+    if invoice.kind is not InvoiceKind.INVOICE:
+        raise NotPayable()
+    before = position(invoice)
+    try:
+        after = rules.record_payment(before.amount_owed or invoice.total_incl_vat,
+                                     [p.amount for p in before.payments], before.settlement.state
+                                     is InvoiceStatus.CANCELLED, amount)
+    except rules.InvoiceCancelled as error:
+        raise NotPayable() from error
+    except rules.PaymentError as error:
+        raise PaymentRefused() from error
+    payment = Payment(invoice_id=invoice.id, club_id=invoice.club_id, amount=amount, method=method,
+                      received_on=received_on, reference=reference[:140], bank=bank[:100], drawer=drawer[:200],
+                      note=note[:500], recorded_by=_actor(recorded_by), provider_event_id=provider_event_id,
+                      statement_entry_id=statement_entry_id, request_key=request_key)
+    db.session.add(payment)
+    _settle(invoice, after)
+    if isinstance(recorded_by, StaffUser):
+        audit.record(recorded_by, "payment.recorded", invoice.club, invoice=invoice.number, amount=str(amount),
+                     method=str(method), reference=reference)
+    _queue_payment_mail(invoice, payment, after)
+    return payment
+
+
+def _already_recorded(provider_event_id, statement_entry_id, request_key) -> Payment | None:
+    for column, value in ((Payment.provider_event_id, provider_event_id),
+                          (Payment.statement_entry_id, statement_entry_id), (Payment.request_key, request_key)):
+        if value is not None:
+            existing = db.session.scalar(select(Payment).where(column == value))
+            if existing is not None:
+                return existing
+    return None
+
+
+@use_case
+def reverse_payment(payment_id: int, staff: StaffUser, reason: str) -> Payment:
+    """Cancel a mistaken entry with a counter-entry; nothing is deleted (M4)."""
+    original = db.session.get(Payment, payment_id)
+    if original is None or original.amount < 0:
+        raise PaymentRefused()
+    invoice = lock_invoice(original.invoice_id)
+    if db.session.scalar(select(Payment).where(Payment.reverses_id == original.id)) is not None:
+        raise PaymentRefused("payment_already_reversed")
+    before = position(invoice)
+    after = rules.settle(before.amount_owed or invoice.total_incl_vat,
+                         [*(p.amount for p in before.payments), -original.amount],
+                         before.settlement.state is InvoiceStatus.CANCELLED)
+    counter = Payment(invoice_id=invoice.id, club_id=invoice.club_id, amount=-original.amount,
+                      method=original.method, received_on=date.today(), reference=original.reference,
+                      note=reason[:500], recorded_by=staff.email, reverses_id=original.id)
+    db.session.add(counter)
+    _settle(invoice, after)
+    audit.record(staff, "payment.reversed", invoice.club, invoice=invoice.number, amount=str(original.amount),
+                 reason=reason)
+    return counter
+
+
+def _queue_payment_mail(invoice: Invoice, payment: Payment, settlement: Settlement) -> None:
+    """The club's confirmation that money arrived (M4)."""
+    club = db.session.get(Club, invoice.club_id)
+    link = external_url("billing.invoice", number=invoice.number)
+    for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a):
+        queue_mail(address, "payment_recorded", club=club, invoice=invoice, payment=payment,
+                   settlement=settlement, link=link)
+
+
+@use_case
+def declare_payment(club: Club, number: str, method: PaymentMethod, note: str = "") -> PaymentDeclaration:
+    """The club says it sent a transfer or a cheque; one open declaration per invoice and method (M2, M3)."""
+    invoice = db.session.scalar(select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number))
+    if invoice is None or invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
+            InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
+        raise NotPayable()
+    existing = db.session.scalar(select(PaymentDeclaration).where(
+        PaymentDeclaration.invoice_id == invoice.id, PaymentDeclaration.method == method,
+        PaymentDeclaration.status == DeclarationStatus.OPEN))
+    if existing is not None:
+        return existing
+    declaration = PaymentDeclaration(invoice_id=invoice.id, club_id=club.id, method=method, note=note[:200])
+    db.session.add(declaration)
+    return declaration
+
+
+def open_declarations() -> list[PaymentDeclaration]:
+    return list(db.session.scalars(select(PaymentDeclaration).where(
+        PaymentDeclaration.status == DeclarationStatus.OPEN).order_by(PaymentDeclaration.declared_at)))
+
+
+def unpaid_invoices() -> list[Invoice]:
+    """Invoices waiting for money, oldest due date first (the staff's list)."""
+    return list(db.session.scalars(select(Invoice).where(
+        Invoice.kind == InvoiceKind.INVOICE,
+        Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID])).order_by(Invoice.due_date)))
