@@ -64,11 +64,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp, routes as _accounts_routes  # noqa: F401
     from .billing import bp as billing_bp, routes as _billing_routes  # noqa: F401
     from .cli import register_cli
+    from .payments import bp as payments_bp, card_routes as _card_routes, routes as _payment_routes  # noqa: F401
     from .staff import billing_routes as _staff_billing_routes, bp as staff_bp, routes as _staff_routes  # noqa: F401
+    from .staff import deposit_routes as _deposits, payment_routes as _payments, statement_routes as _statements  # noqa
+    from .webhooks import bp as webhooks_bp, routes as _webhook_routes  # noqa: F401
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     register_cli(app)
     _register_site_routes(app)
     _register_errors(app)
