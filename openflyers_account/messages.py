@@ -38,6 +38,12 @@ MESSAGES = {
     "nothing_to_credit": _l("Nothing left to credit on this invoice: choose lines that have not been credited yet."),
     "price_list_invalid": _l("These prices cannot be published: check the date (today or later, not already "
                              "used) and every offer's fees."),
+    "invoice_not_payable": _l("This invoice needs no payment: it is paid, cancelled, or a credit note."),
+    "payment_refused": _l("This payment cannot be recorded: the amount must be whole cents and not zero, and the "
+                          "invoice must still take payments."),
+    "payment_already_reversed": _l("This payment has already been reversed."),
+    "cheques_unavailable": _l("A chosen cheque is already on a deposit slip, was reversed, or is not a received "
+                              "cheque. Reload the page and choose again."),
 }
 
 
@@ -66,6 +72,9 @@ AUDIT_ACTIONS = {
     "staff.signed_in": _l("Staff signed in"),
     "invoice.credited": _l("Credit note issued"),
     "catalogue.published": _l("Price list published"),
+    "payment.recorded": _l("Payment recorded"),
+    "payment.reversed": _l("Payment reversed"),
+    "deposit_slip.created": _l("Deposit slip created"),
 }
 
 

@@ -1,10 +1,12 @@
 """The catalogue's prices: which price list applies on a day, and publishing a new one (rule P1)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from flask import g
+from sqlalchemy import func, select
 
 from .. import audit
 from ..domain import pricing
@@ -14,8 +16,63 @@ from ..transactions import use_case
 from .errors import PriceListInvalid, UnknownOffer
 
 
-def offers() -> list[Offer]:
-    return list(db.session.scalars(select(Offer).order_by(Offer.position)))
+@dataclass(frozen=True)
+class OfferInfo:
+    """An offer as the forms and the pricing need it, detached from any session."""
+
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CatalogueSnapshot:
+    """The offers and every price list, read once and kept while no new price list is published (P1)."""
+
+    key: tuple[str, int | None]
+    offers: tuple[OfferInfo, ...]
+    #: (valid_from, {offer code: prices}), the most recent first.
+    price_lists: tuple[tuple[date, dict[str, pricing.OfferPrice]], ...]
+
+    def prices_on(self, day: date) -> dict[str, pricing.OfferPrice]:
+        for valid_from, prices in self.price_lists:
+            if valid_from <= day:
+                return prices
+        raise LookupError(f"no price list applies on {day}")
+
+
+_snapshot: CatalogueSnapshot | None = None
+
+
+def snapshot() -> CatalogueSnapshot:
+    """The catalogue, re-read only when a price list was published since (one small query otherwise).
+
+    Price lists are append-only and offers never change at run time, so the newest price list's id
+    tells whether what this process holds is still the catalogue.
+    """
+    global _snapshot
+    if "catalogue" in g:
+        return g.catalogue
+    key = (db.engine.url.render_as_string(hide_password=True), db.session.scalar(select(func.max(PriceList.id))))
+    if _snapshot is None or _snapshot.key != key:
+        rows = db.session.scalars(select(Offer).order_by(Offer.position)).all()
+        lists = db.session.scalars(select(PriceList).order_by(PriceList.valid_from.desc())).all()
+        _snapshot = CatalogueSnapshot(
+            key=key,
+            offers=tuple(OfferInfo(offer.id, offer.code, offer.name) for offer in rows),
+            price_lists=tuple(
+                (price_list.valid_from, {price.offer.code: pricing.OfferPrice(price.offer.code, price.base_fee,
+                                                                              price.per_resource_fee)
+                                         for price in price_list.prices})
+                for price_list in lists
+            ),
+        )
+    g.catalogue = _snapshot
+    return _snapshot
+
+
+def offers() -> tuple[OfferInfo, ...]:
+    return snapshot().offers
 
 
 def price_list_on(day: date) -> PriceList:
@@ -30,10 +87,10 @@ def price_list_on(day: date) -> PriceList:
 
 def offer_price(offer_code: str, day: date) -> pricing.OfferPrice:
     """An offer's annual prices on `day`, as the pure pricing code takes them (P1, P2)."""
-    for price in price_list_on(day).prices:
-        if price.offer.code == offer_code:
-            return pricing.OfferPrice(offer_code, price.base_fee, price.per_resource_fee)
-    raise UnknownOffer()
+    try:
+        return snapshot().prices_on(day)[offer_code]
+    except KeyError as error:
+        raise UnknownOffer() from error
 
 
 def price_lists() -> list[PriceList]:
@@ -48,7 +105,7 @@ def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tup
         raise PriceListInvalid(reason="past")
     if db.session.scalar(select(PriceList).where(PriceList.valid_from == valid_from)):
         raise PriceListInvalid(reason="taken")
-    known = {offer.code: offer for offer in offers()}
+    known = {offer.code: offer for offer in db.session.scalars(select(Offer))}
     if set(prices) != set(known):
         raise PriceListInvalid(reason="offers")
     price_list = PriceList(valid_from=valid_from, published_by=staff.email, note=note)
