@@ -62,6 +62,13 @@ def from_environment(instance_path: str) -> dict:
         "LATE_PAYMENT_PENALTY_RATE": os.environ.get(
             "LATE_PAYMENT_PENALTY_RATE", "trois fois le taux d'intérêt légal en vigueur"
         ),
+        # Card payments (M1): "demo" simulates a hosted page and takes no money; production uses "stripe".
+        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "stripe" if production else "demo"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "https://api.stripe.com"),
+        # Empty: derived from SECRET_KEY, so no well-known key can sign demo notifications.
+        "DEMO_PROVIDER_SECRET": os.environ.get("DEMO_PROVIDER_SECRET", ""),
         "PLATFORM_DOMAINS": [
             x.strip()
             for x in os.environ.get("PLATFORM_DOMAINS", "openflyers.fr,openflyers.com,openflyers.org").split(",")
@@ -78,3 +85,9 @@ def check_production(config: dict) -> None:
         raise RuntimeError("SECRET_KEY must be set in production")
     if config["MAIL_TRANSPORT"] != "smtp":
         raise RuntimeError("MAIL_TRANSPORT must be smtp in production")
+    if config.get("PAYMENT_PROVIDER") == "demo":
+        raise RuntimeError("PAYMENT_PROVIDER demo takes no money: it is refused in production (use stripe)")
+    if config.get("PAYMENT_PROVIDER") == "stripe":
+        for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+            if not config.get(key):
+                raise RuntimeError(f"{key} must be set in production with PAYMENT_PROVIDER stripe")

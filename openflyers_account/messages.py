@@ -44,6 +44,37 @@ MESSAGES = {
     "payment_already_reversed": _l("This payment has already been reversed."),
     "cheques_unavailable": _l("A chosen cheque is already on a deposit slip, was reversed, or is not a received "
                               "cheque. Reload the page and choose again."),
+    "statement_malformed": _l("This file cannot be read as a CAMT.053 bank statement: it is damaged, incomplete or "
+                              "misses a required element. Download it again from the bank, then import it. Nothing "
+                              "was imported."),
+    "statement_hostile": _l("This file was refused for safety: it contains XML declarations (DTD, entities or "
+                            "external references) that a bank statement never has. Nothing was imported."),
+    "statement_too_large": _l("This file is too large: a statement file may have at most %(megabytes)s MB. Export "
+                              "a shorter period from the bank. Nothing was imported."),
+    "statement_unsupported": _l("This file is not a CAMT.053 bank statement (versions camt.053.001.02 to .08, one "
+                                "statement per file). Export the account statement from the bank in the CAMT.053 "
+                                "format. Nothing was imported."),
+    "statement_no_credit": _l("This statement has no booked credit entry: no money came in that could pay an "
+                              "invoice. Nothing was imported."),
+    "statement_currency": _l("This statement is not in euros: only euro accounts and euro payments can be "
+                             "imported. Nothing was imported."),
+    "statement_already_imported": _l("This statement (%(reference)s) was already imported on %(day)s: nothing was "
+                                     "imported again."),
+    "statement_import_conflict": _l("Another import recorded some of these entries at the same moment. Import the "
+                                    "file again: the entries already recorded will be skipped."),
+    "statement_empty": _l("Choose the bank statement file to import (a CAMT.053 XML file that is not empty)."),
+    "statement_nothing_chosen": _l("Tick at least one entry to confirm."),
+    "statement_entry_unknown": _l("A chosen entry is not an entry of this statement. Reload the page and choose "
+                                  "again. Nothing was recorded."),
+    "statement_entry_not_pending": _l("Entry %(entry)s was already confirmed or set aside. Reload the page and "
+                                      "choose again. Nothing was recorded."),
+    "statement_entry_no_invoice": _l("Entry %(entry)s has no proposed invoice: assign one to it first. Nothing "
+                                     "was recorded."),
+    "statement_entry_not_payable": _l("Entry %(entry)s cannot pay invoice %(invoice)s: the invoice is already paid "
+                                      "or cancelled. Untick the entry (or assign it to another invoice), then "
+                                      "confirm again. Nothing was recorded."),
+    "statement_invoice_unknown": _l("No invoice waiting for payment has the number \"%(number)s\". Check the "
+                                    "number, such as F-2026-00042."),
 }
 
 
@@ -75,6 +106,10 @@ AUDIT_ACTIONS = {
     "payment.recorded": _l("Payment recorded"),
     "payment.reversed": _l("Payment reversed"),
     "deposit_slip.created": _l("Deposit slip created"),
+    "statement.imported": _l("Bank statement imported"),
+    "statement.matches_confirmed": _l("Bank statement payments confirmed"),
+    "statement.entry_assigned": _l("Statement entry assigned to an invoice"),
+    "statement.entry_ignored": _l("Statement entry set aside"),
 }
 
 

@@ -7,6 +7,8 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..messages import error_message
+from ..payments import operations as payments
+from ..payments.routes import is_payable
 from ..web import club_required, current_club, render_page
 from . import bp, operations
 from .documents import document_of
@@ -135,10 +137,12 @@ def _own_document(number: str):
 @bp.get("/invoices/<number>")
 @club_required
 def invoice(number: str):
-    """One invoice or credit note, with every mention of the PDF (I3)."""
+    """One invoice or credit note, with every mention of the PDF (I3), its payments and what is left (I5, M4)."""
     document = _own_document(number)
-    return render_page("billing/invoice.html", invoice=document, doc=document_of(document),
-                       balance=operations.balance(document), cancel_form=CancelForm(), today=date.today())
+    position = None if document.is_credit_note else payments.position(document)
+    return render_page("billing/invoice.html", invoice=document, doc=document_of(document), position=position,
+                       payable=position is not None and is_payable(position), cancel_form=CancelForm(),
+                       today=date.today())
 
 
 @bp.get("/invoices/<number>.pdf")

@@ -182,7 +182,3 @@ def _already_applied(provider_name: str, checkout: CardCheckout, event_id: str) 
              Payment.reference == checkout.session_ref, Payment.amount > 0),
     )).limit(1)) is not None
 
-
-def card_payments_enabled() -> bool:
-    """True when a card provider is configured (the pay page offers the card button)."""
-    return bool(current_app.config.get("PAYMENT_PROVIDER"))

@@ -11,12 +11,15 @@ from sqlalchemy import select
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
+from ..domain.money import ZERO
 from ..extensions import db
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
+from ..payments import operations as payment_operations
 from ..web import render_page, signed_in_staff, staff_required
 from . import bp
 from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, creditable_lines, price_list_form
+from .payment_forms import RecordPaymentForm, ReversePaymentForm, record_payment_form
 
 
 @bp.context_processor
@@ -96,20 +99,30 @@ def _credit_form(invoice: Invoice) -> CreditNoteForm | None:
     return CreditNoteForm(creditable_lines(invoice, operations.credited_line_ids(invoice)))
 
 
-def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status: int = 200):
+def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status: int = 200,
+                  payment_form: RecordPaymentForm | None = None,
+                  reversal: tuple[int, ReversePaymentForm] | None = None):
+    """The staff invoice page; a refused credit note, payment or reversal comes back with its form (I5, M4)."""
     credited = set() if document.is_credit_note else operations.credited_line_ids(document)
-    if form is None and signed_in_staff().is_admin:
+    admin = signed_in_staff().is_admin
+    if form is None and admin:
         form = _credit_form(document)
-    return render_page("staff/invoice.html", invoice=document, doc=document_of(document),
-                       balance=operations.balance(document),
+    position = None if document.is_credit_note else payment_operations.position(document)
+    if payment_form is None and position is not None and document.status != InvoiceStatus.CANCELLED:
+        payment_form = record_payment_form(document.club, position.settlement.balance_due)
+    return render_page("staff/invoice.html", invoice=document, doc=document_of(document), position=position,
+                       balance=position.settlement.balance_due if position else ZERO,
                        credit_notes=[] if document.is_credit_note else operations.credit_notes_of(document),
-                       credited=credited, form=form, status=status)
+                       credited=credited, form=form, payment_form=payment_form,
+                       reverse_form=ReversePaymentForm(formdata=None) if admin else None, reversal=reversal,
+                       reversed_ids={p.reverses_id for p in position.payments if p.reverses_id} if position else set(),
+                       staff_view=True, status=status)
 
 
 @bp.get("/invoices/<number>")
 @staff_required
 def invoice(number: str):
-    """An invoice or credit note, its status, balance and credit notes; admins credit it (I2, I5)."""
+    """An invoice or credit note, its status, payments, balance and credit notes; admins credit it (I2, I5, M4)."""
     return _invoice_page(_document_or_404(number))
 
 

@@ -83,6 +83,9 @@ class PaymentProvider:
 
     #: The PAYMENT_PROVIDER value that selects it, and the webhook path /webhooks/<name>.
     name: ClassVar[str]
+    #: Origins the club's browser is sent to after posting the pay form: the page's CSP form-action
+    #: must allow them, since browsers apply it to the redirect that follows a form submission.
+    redirect_origins: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config

@@ -35,6 +35,7 @@ class StripeProvider(PaymentProvider):
     """Stripe Checkout (mode payment) and its webhook, verified with stripe.Webhook.construct_event."""
 
     name = "stripe"
+    redirect_origins = ("https://checkout.stripe.com",)
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)

@@ -1,0 +1,171 @@
+"""Back-office payment forms: record money received, reverse a mistaken entry (M4), build a deposit slip (M6)."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import format_currency, gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..domain.payments import PaymentMethod
+from ..messages import MESSAGES
+from ..models import Club
+from .billing_forms import DayField
+
+#: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
+MAX_PAYMENT = Decimal("1000000")
+
+_AMOUNT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+#: Spaces people put between thousands (plain, no-break, narrow no-break) and a trailing euro sign.
+_NOISE = str.maketrans("", "", " \u00a0\u202f€")
+#: A one-time form key as `new_request_key` makes it.
+_REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def parse_payment_amount(text: str) -> Decimal:
+    """An amount received, typed by staff, as Decimal euros: "100", "100.50", "100,50", "1 200,50" (M4, P3).
+
+    Raises ValidationError with the user's words for anything else: not a number, zero or negative,
+    more than two decimals, or above MAX_PAYMENT.
+    """
+    match = _AMOUNT.fullmatch((text or "").translate(_NOISE))
+    if match is None:
+        raise ValidationError(_("Enter an amount in euros, such as 100 or 100,50."))
+    sign, units, cents = match.groups()
+    if cents is not None and len(cents) > 2:
+        raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
+    amount = Decimal(f"{units}.{cents or '0'}").quantize(Decimal("0.01"))
+    if sign or amount == 0:
+        # M4: a mistaken entry is reversed by a counter-entry, never by typing a negative amount.
+        raise ValidationError(_("Enter the amount received, more than zero. To cancel a payment, reverse it."))
+    if amount > MAX_PAYMENT:
+        raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(MAX_PAYMENT, "EUR")))
+    return amount
+
+
+class AmountField(StringField):
+    """An amount in euros; the text typed stays on the page, `amount` holds the Decimal."""
+
+    amount: Decimal | None = None
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])], **kwargs)
+
+    def pre_validate(self, form) -> None:
+        self.amount = None
+        if (self.data or "").strip():
+            self.amount = parse_payment_amount(self.data)
+
+
+def new_request_key() -> str:
+    """A one-time key for one rendering of the form: the same submission twice records one payment (M4)."""
+    return uuid.uuid4().hex
+
+
+def _optional_text(label, max_length: int, **kwargs) -> StringField:
+    return StringField(label, filters=[_stripped], validators=[
+        Optional(), Length(max=max_length, message=_l("This is too long (%(max)d characters at most).",
+                                                      max=max_length))], **kwargs)
+
+
+class RecordPaymentForm(FlaskForm):
+    """Money received for an invoice: amount, day, method and what identifies it (M4)."""
+
+    amount = AmountField(_l("Amount received (€)"), description=_l("For example 100, 100.50 or 100,50."))
+    received_on = DayField(_l("Received on"))
+    method = SelectField(_l("Method"), choices=[(PaymentMethod.CHEQUE.value, _l("Cheque")),
+                                                (PaymentMethod.TRANSFER.value, _l("Transfer"))],
+                         validate_choice=False)
+    cheque_number = _optional_text(_l("Cheque number"), 30)
+    bank = _optional_text(_l("Bank the cheque is drawn on"), 100)
+    drawer = _optional_text(_l("Drawer (who signed the cheque)"), 200)
+    transfer_reference = _optional_text(_l("Transfer reference"), 140,
+                                        description=_l("As printed on the bank statement."))
+    note = _optional_text(_l("Note (optional)"), 500)
+    request_key = HiddenField()
+    submit = SubmitField(_l("Record the payment"))
+
+    def validate_method(self, field) -> None:
+        if field.data not in {PaymentMethod.CHEQUE.value, PaymentMethod.TRANSFER.value}:
+            raise ValidationError(_("Choose cheque or transfer."))
+
+    def validate_received_on(self, field) -> None:
+        if field.data is not None and field.data > date.today():
+            raise ValidationError(_("The payment cannot be received in the future: enter today or an earlier day."))
+
+    def validate_request_key(self, field) -> None:
+        if not _REQUEST_KEY.fullmatch(field.data or ""):
+            raise ValidationError(_("This form is incomplete. Reload the page and enter the payment again."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.method.data == PaymentMethod.CHEQUE.value:
+            # M6: the deposit slip lists each cheque's number, bank and drawer.
+            for required in (self.cheque_number, self.bank, self.drawer):
+                if not required.data and not required.errors:
+                    required.errors = [*required.errors, _("Required for a cheque.")]
+                    valid = False
+        if self.request_key.errors:
+            self.form_errors.extend(self.request_key.errors)
+        return valid
+
+    @property
+    def payment_method(self) -> PaymentMethod:
+        return PaymentMethod(self.method.data)
+
+    def reference(self) -> str:
+        """The cheque number or the transfer reference, whichever the method uses."""
+        if self.payment_method is PaymentMethod.CHEQUE:
+            return self.cheque_number.data or ""
+        return self.transfer_reference.data or ""
+
+    def cheque_detail(self) -> tuple[str, str]:
+        """Bank and drawer, kept for cheques only."""
+        if self.payment_method is PaymentMethod.CHEQUE:
+            return self.bank.data or "", self.drawer.data or ""
+        return "", ""
+
+
+def record_payment_form(club: Club, left_to_pay: Decimal) -> RecordPaymentForm:
+    """A blank form with a fresh one-time key, pre-filled with what usually applies."""
+    return RecordPaymentForm(formdata=None, data={
+        "request_key": new_request_key(), "received_on": date.today(), "method": PaymentMethod.CHEQUE.value,
+        "amount": str(left_to_pay) if left_to_pay > 0 else "", "drawer": club.name[:200]})
+
+
+class ReversePaymentForm(FlaskForm):
+    """Why a payment is cancelled by a counter-entry (M4); kept with it and in the audit log."""
+
+    reason = TextAreaField(_l("Reason for the reversal"), filters=[_stripped], validators=[
+        DataRequired(message=MESSAGES["required"]),
+        Length(max=500, message=_l("This is too long (500 characters at most)."))],
+        description=_l("For example \"cheque bounced\" or \"entered on the wrong invoice\"."))
+    submit = SubmitField(_l("Reverse this payment"))
+
+
+class DepositSlipForm(FlaskForm):
+    """The received cheques to put on a new deposit slip (M6)."""
+
+    # Checked in `validate_cheques` with our own message: a wrong id means a stale or tampered page.
+    cheques = SelectMultipleField(_l("Cheques to deposit"), coerce=str, validate_choice=False)
+    submit = SubmitField(_l("Create the deposit slip"))
+
+    def validate_cheques(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_("Tick at least one cheque."))
+        if not all(value.isascii() and value.isdigit() and len(value) < 12 for value in field.data):
+            raise ValidationError(_("A chosen cheque is not in the list. Reload the page and choose again."))
+
+    def payment_ids(self) -> set[int]:
+        return {int(value) for value in self.cheques.data}
+
+    def chosen(self, payment_id: int) -> bool:
+        return str(payment_id) in (self.cheques.data or [])
