@@ -190,6 +190,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["quote_line_label"] = line_description
 
+    @app.template_filter("audit_value")
+    def audit_value(value) -> str:
+        """An audit detail as staff read it: lists joined, yes/no for booleans, before -> after for changes."""
+        if isinstance(value, bool):
+            return str(lazy_gettext("yes") if value else lazy_gettext("no"))
+        if isinstance(value, list):
+            return ", ".join(audit_value(item) for item in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{key} = {audit_value(item)}" for key, item in value.items())
+        return "" if value is None else str(value)
+
     @app.template_filter("percent")
     def percent(value) -> str:
         return format_decimal(value)
