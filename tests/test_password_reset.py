@@ -1,5 +1,6 @@
 """Password reset by e-mail (A2), rate limits (A3), new passwords (A4)."""
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -171,3 +172,26 @@ def test_a3_reset_requests_are_rate_limited_per_address(limited_app, client, mak
     codes = [ask_reset(client, "tresorier@example.org").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert len(mailbox.messages) == 2
+
+
+def test_a3_limits_are_shared_between_workers_through_redis(app_config, make, app):
+    """Two app instances (two gunicorn workers) count the same attempts when the storage is Redis."""
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379", socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    from openflyers_account import create_app
+    from openflyers_account.extensions import limiter
+
+    config = {**app_config, "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute",
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    workers = [create_app(config), create_app(config)]
+    limiter.enabled = True
+    make.club("mermoz")
+    codes = []
+    for worker in workers * 2:
+        client = worker.test_client()
+        codes.append(post_form(client, "/login", {"identifier": "mermoz", "password": "wrong password"}).status_code)
+    assert codes == [422, 422, 429, 429]
