@@ -16,3 +16,20 @@ def issue_renewal_at(config: dict, club_id: int, barrier) -> str:
         order = RenewalOrder(offer_code="business", resources=1, term=Term.ONE_YEAR)
         barrier.wait(timeout=120)
         return issue_renewal(club_id, order, date.today()).number
+
+
+def login_attempts(config: dict, identifier: str, remote_addr: str, count: int) -> list[int]:
+    """Wrong-password sign-ins from one worker process; returns the status codes."""
+    import re
+
+    from openflyers_account import create_app
+
+    client = create_app(config).test_client()
+    codes = []
+    for _ in range(count):
+        page = client.get("/login", environ_base={"REMOTE_ADDR": remote_addr}).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/login", data={"identifier": identifier, "password": "wrong password",
+                                               "csrf_token": token}, environ_base={"REMOTE_ADDR": remote_addr})
+        codes.append(response.status_code)
+    return codes

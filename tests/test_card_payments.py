@@ -28,6 +28,16 @@ CARD_LOG = "openflyers_account.payments.card"
 
 
 @pytest.fixture
+def card_log(caplog):
+    """The card service's log records. Alembic's fileConfig (migrations/env.py, run in-process by the
+    session's database templates) disables loggers that exist at that moment: switch ours back on."""
+    logger = logging.getLogger(CARD_LOG)
+    logger.disabled = False
+    caplog.set_level(logging.INFO, logger=CARD_LOG)
+    return caplog
+
+
+@pytest.fixture
 def english(client):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
@@ -276,8 +286,7 @@ def test_m1_the_same_notification_delivered_concurrently_records_one_payment(app
     ("another invoice number", 200, "the notification names"),
 ])
 def test_m1_a_notification_that_cannot_be_trusted_or_does_not_match_records_nothing(
-        app, client, checkout, invoice, caplog, case, status, reason):
-    caplog.set_level(logging.INFO, logger=CARD_LOG)
+        app, client, checkout, invoice, card_log, case, status, reason):
     secret = secret_of(app)
     body = demo_event(checkout, invoice.number)
     headers = None
@@ -306,7 +315,7 @@ def test_m1_a_notification_that_cannot_be_trusted_or_does_not_match_records_noth
     assert response.status_code == status
     assert payments_of(invoice) == [] and fresh(invoice).status is InvoiceStatus.ISSUED
     assert period_of(invoice).activated_at is None
-    logged = [r for r in caplog.records if r.name == CARD_LOG and r.levelno >= logging.WARNING]
+    logged = [r for r in card_log.records if r.name == CARD_LOG and r.levelno >= logging.WARNING]
     assert any(reason in r.getMessage() for r in logged), [r.getMessage() for r in logged]
 
 
@@ -319,16 +328,16 @@ def test_m1_events_we_do_not_act_on_are_answered_200_and_change_nothing(app, cli
     assert payments_of(invoice) == []
 
 
-def test_m1_a_notification_for_a_cancelled_invoice_is_refused_and_logged(app, client, checkout, invoice, caplog):
+def test_m1_a_notification_for_a_cancelled_invoice_is_refused_and_logged(app, client, checkout, invoice,
+                                                                          card_log):
     from openflyers_account.billing.operations import cancel_renewal
 
     with app.test_request_context():
         cancel_renewal(invoice.club, invoice.number, date.today())
-    caplog.set_level(logging.INFO, logger=CARD_LOG)
     response = deliver(client, demo_event(checkout, invoice.number), secret_of(app))
     assert response.status_code == 200 and response.get_json()["status"] == "refused"
     assert payments_of(invoice) == []
-    assert any(r.levelno == logging.ERROR and "refund it" in r.getMessage() for r in caplog.records)
+    assert any(r.levelno == logging.ERROR and "refund it" in r.getMessage() for r in card_log.records)
 
 
 # -- configuration ---------------------------------------------------------------------------------------
@@ -342,7 +351,8 @@ def test_m1_demo_pages_and_webhook_are_404_unless_demo_is_the_provider(app, engl
     secret = secret_of(app)
     app.config["PAYMENT_PROVIDER"] = "stripe"
     assert english.get(hosted).status_code == 404
-    assert english.post(hosted, data={"action": "pay"}).status_code == 404
+    token = csrf_token(english, f"/invoices/{invoice.number}")
+    assert english.post(hosted, data={"action": "pay", "csrf_token": token}).status_code == 404
     assert deliver(english, body, secret).status_code == 404
     assert payments_of(invoice) == []
 

@@ -174,24 +174,24 @@ def test_a3_reset_requests_are_rate_limited_per_address(limited_app, client, mak
     assert len(mailbox.messages) == 2
 
 
-def test_a3_limits_are_shared_between_workers_through_redis(app_config, make, app):
-    """Two app instances (two gunicorn workers) count the same attempts when the storage is Redis."""
+def test_a3_limits_are_shared_between_worker_processes_through_redis(app_config, make):
+    """Two worker processes count the same attempts when the storage is Redis, as gunicorn workers do."""
+    import multiprocessing
+
     import redis
+
+    from tests.concurrency_workers import login_attempts
 
     try:
         redis.Redis.from_url("redis://127.0.0.1:6379", socket_connect_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    from openflyers_account import create_app
-    from openflyers_account.extensions import limiter
-
-    config = {**app_config, "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute",
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
-    workers = [create_app(config), create_app(config)]
-    limiter.enabled = True
-    make.club("mermoz")
-    codes = []
-    for worker in workers * 2:
-        client = worker.test_client()
-        codes.append(post_form(client, "/login", {"identifier": "mermoz", "password": "wrong password"}).status_code)
-    assert codes == [422, 422, 429, 429]
+    club = make.club(f"club-{uuid.uuid4().hex[:12]}")
+    config = {**app_config, "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute",
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(1) as first, context.Pool(1) as second:
+        codes = first.apply(login_attempts, (config, club.subdomain, address, 2))
+        codes += second.apply(login_attempts, (config, club.subdomain, address, 2))
+    assert codes == [422, 422, 422, 429]
