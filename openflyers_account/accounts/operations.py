@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
 from .. import audit
+from ..errors import UserError
 from ..domain.accounts import is_subdomain, login_subdomain, password_problem
 from ..extensions import db
 from ..mail.outbox import queue_mail
@@ -28,15 +29,8 @@ from ..web import external_url
 RESET_SALT = "club-password-reset"
 
 
-class AccountError(Exception):
-    """A problem the user caused; `code` picks the translated message."""
-
-    code = "invalid"
-
-    def __init__(self, code: str | None = None, **params):
-        super().__init__(code or self.code)
-        self.code = code or self.code
-        self.params = params
+class AccountError(UserError):
+    """A problem with an account the user caused."""
 
 
 class InvalidResetLink(AccountError):

@@ -1,15 +1,11 @@
 """Errors a club or staff member can cause while billing; `code` picks the translated message."""
 from __future__ import annotations
 
+from ..errors import UserError
 
-class BillingError(Exception):
-    code = "invalid"
-    #: The form field the message belongs to, if any.
-    field: str | None = None
 
-    def __init__(self, **params):
-        super().__init__(self.code)
-        self.params = params
+class BillingError(UserError):
+    """A problem with a renewal, an invoice or the catalogue the user caused."""
 
 
 class RenewalNotOpen(BillingError):

@@ -1,14 +1,11 @@
 """Errors a club, staff member or provider can cause with payments; `code` picks the translated message."""
 from __future__ import annotations
 
+from ..errors import UserError
 
-class PaymentsError(Exception):
-    code = "invalid"
 
-    def __init__(self, code: str | None = None, **params):
-        super().__init__(code or self.code)
-        self.code = code or self.code
-        self.params = params
+class PaymentsError(UserError):
+    """A problem with a payment the user or a provider caused."""
 
 
 class NotPayable(PaymentsError):
