@@ -49,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     # Before CSRFProtect: a form the browser did not encode as UTF-8 reaches it empty.
-    app.before_request(_refuse_undecodable_form)
+    app.before_request(_refuse_unreadable_input)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
@@ -93,13 +93,21 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _refuse_undecodable_form():
-    """Refuse a form whose bytes are not UTF-8 with a clear message, instead of reading it as empty."""
-    if request.mimetype != "application/x-www-form-urlencoded" or not request.content_length:
-        return None
-    try:
-        parse_qsl(request.get_data(cache=True).decode("ascii"), encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
+def _refuse_unreadable_input():
+    """Refuse, with a clear message, a form that is not UTF-8 (it would read as empty) or text carrying NUL
+    characters (no database stores them); nothing else sees such input."""
+    unreadable = False
+    if request.mimetype == "application/x-www-form-urlencoded" and request.content_length:
+        try:
+            parse_qsl(request.get_data(cache=True).decode("ascii"), encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            unreadable = True
+    if not unreadable:
+        values = [*request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += request.form.values()
+        unreadable = any("\x00" in value for value in values)
+    if unreadable:
         return render_template("error.html", status=400, title=lazy_gettext("Unreadable characters"),
                                message=lazy_gettext("Some characters of the form could not be read. Type the "
                                                     "text again, then send the form.")), 400
