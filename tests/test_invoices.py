@@ -229,3 +229,23 @@ def test_document_snapshot_rebuilds_the_stored_figures(client, mermoz):
     document = documents.document_of(invoice)
     assert document.total_incl_vat == invoice.total_incl_vat
     assert document.payment.creditor_reference.startswith("RF")
+
+
+def test_i1_a_database_error_while_issuing_leaves_nothing_half_written(client, mermoz, monkeypatch, mailbox):
+    from sqlalchemy.exc import OperationalError
+
+    def disk_full(*args, **kwargs):
+        # After the number, the invoice, its lines and the period are flushed: the last write fails.
+        db.session.flush()
+        raise OperationalError("INSERT INTO outbox_message", {}, Exception("disk full"))
+
+    monkeypatch.setattr("openflyers_account.billing.operations._queue_document_mail", disk_full)
+    with pytest.raises(OperationalError):
+        renew(client)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SubscriptionPeriod)) == 1
+    sequence = db.session.scalar(select(NumberSequence))
+    assert sequence is None or sequence.last_number == 0
+    monkeypatch.undo()
+    assert issued(client).number == f"F-{YEAR}-00001"
