@@ -16,12 +16,15 @@ from .web import safe_next
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: No inline script or style anywhere: htmx is a file under /static and reads its config from a meta tag.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'"
-)
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """No inline script or style anywhere (htmx is a file under /static and reads its config from a meta
+    tag); forms post to this site, and may be redirected to the card provider's hosted page (M1)."""
+    form_action = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"font-src 'self'; connect-src 'self'; form-action {form_action}; "
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -46,6 +49,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     settings.check_production(app.config)
+    from .payments.providers import PROVIDERS
+
+    card_provider = PROVIDERS.get(app.config["PAYMENT_PROVIDER"])
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(
+        card_provider.redirect_origins if card_provider else ())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     # Before CSRFProtect: a form the browser did not encode as UTF-8 reaches it empty.
@@ -115,7 +123,7 @@ def _refuse_unreadable_input():
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

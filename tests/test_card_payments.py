@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import date
 from decimal import Decimal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -214,7 +214,7 @@ def test_m1_a_paid_invoice_offers_no_card_payment(english, sign_in, invoice, mak
     sign_in("mermoz")
     response = english.post(f"/invoices/{invoice.number}/pay/card",
                             data=pay_form(english, f"/invoices/{invoice.number}"))
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/invoices/{invoice.number}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/invoices/{invoice.number}/pay")
     assert db.session.scalar(select(func.count()).select_from(CardCheckout)) == 0
 
 

@@ -39,6 +39,8 @@ def test_production_config_sets_secure_cookies_and_refuses_dev_defaults(monkeypa
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "a real secret")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["MAIL_TRANSPORT"] == "smtp"
@@ -94,3 +96,11 @@ def test_csrf_token_is_bound_to_the_session(client, app, make):
     other = app.test_client()
     response = other.post("/login", data={"identifier": "mermoz", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 400
+
+
+def test_m1_forms_may_be_redirected_to_the_card_providers_page_only(app_config):
+    stripe_app = create_app({**app_config, "PAYMENT_PROVIDER": "stripe"})
+    policy = stripe_app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://checkout.stripe.com;" in policy
+    demo_policy = create_app(app_config).test_client().get("/login").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in demo_policy

@@ -160,7 +160,7 @@ def test_m1_a_stripe_error_opens_nothing_and_says_so(client, sign_in, invoice, h
     httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
         {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_***"}}, status=401)
     response = start(client, sign_in, invoice)
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/invoices/{invoice.number}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/invoices/{invoice.number}/pay")
     assert db.session.scalar(select(func.count()).select_from(CardCheckout)) == 0
 
 

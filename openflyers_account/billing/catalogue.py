@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import g
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from .. import audit
@@ -51,7 +51,8 @@ def snapshot() -> CatalogueSnapshot:
     tells whether what this process holds is still the catalogue.
     """
     global _snapshot
-    if "catalogue" in g:
+    # Within one request the catalogue is read once, however many forms and estimates ask for it.
+    if has_request_context() and "catalogue" in g:
         return g.catalogue
     key = (db.engine.url.render_as_string(hide_password=True), db.session.scalar(select(func.max(PriceList.id))))
     if _snapshot is None or _snapshot.key != key:
@@ -67,7 +68,8 @@ def snapshot() -> CatalogueSnapshot:
                 for price_list in lists
             ),
         )
-    g.catalogue = _snapshot
+    if has_request_context():
+        g.catalogue = _snapshot
     return _snapshot
 
 

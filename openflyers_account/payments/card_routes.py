@@ -30,12 +30,12 @@ def card_checkout(number: str):
         abort(404)
     except NotPayable:
         flash(_("This invoice has nothing left to pay by card."), "error")
-        return redirect(url_for("billing.invoice", number=number))
+        return redirect(url_for(".pay", number=number))
     except ProviderUnavailable as error:
         log.error("card checkout for %s could not be opened: %s", number, error)
         flash(_("Card payment is not available at the moment. Try again in a few minutes, or pay by transfer."),
               "error")
-        return redirect(url_for("billing.invoice", number=number))
+        return redirect(url_for(".pay", number=number))
     return redirect(address, code=303)
 
 
