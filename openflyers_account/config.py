@@ -69,6 +69,7 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "https://api.stripe.com"),
         # Empty: derived from SECRET_KEY, so no well-known key can sign demo notifications.
         "DEMO_PROVIDER_SECRET": os.environ.get("DEMO_PROVIDER_SECRET", ""),
+        "STATEMENT_MAX_BYTES": int(os.environ.get("STATEMENT_MAX_BYTES", str(20 * 1024 * 1024))),
         "PLATFORM_DOMAINS": [
             x.strip()
             for x in os.environ.get("PLATFORM_DOMAINS", "openflyers.fr,openflyers.com,openflyers.org").split(",")

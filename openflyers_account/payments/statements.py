@@ -218,11 +218,10 @@ def confirm_matches(staff: StaffUser, statement_id: int, entry_ids: Iterable[int
         if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in OPEN_STATUSES:
             # Paid by other means or cancelled since the import: staff decide, nothing is guessed.
             raise StatementRefused("statement_entry_not_payable", entry=entry.entry_ref, invoice=invoice.number)
+        note = " · ".join(text for text in (entry.debtor_name, entry.remittance) if text)
         try:
-            payment = record_payment(
-                entry.invoice_id, entry.amount, PaymentMethod.TRANSFER, entry.booking_date, staff,
-                reference=entry.entry_ref, note=" · ".join(text for text in (entry.debtor_name, entry.remittance) if text),
-                statement_entry_id=entry.id)
+            payment = record_payment(entry.invoice_id, entry.amount, PaymentMethod.TRANSFER, entry.booking_date, staff,
+                                     reference=entry.entry_ref, note=note, statement_entry_id=entry.id)
         except PaymentsError as error:
             raise StatementRefused("statement_entry_not_payable", entry=entry.entry_ref,
                                    invoice=invoice.number) from error
@@ -303,7 +302,8 @@ class EntryLine:
     @property
     def pre_ticked(self) -> bool:
         """Reference, invoice-number and hand-picked matches are ticked; suggestions are not (M5)."""
-        return self.entry.match_method in PRE_TICKED_METHODS and self.confirmable
+        return (self.entry.match_method in PRE_TICKED_METHODS and self.confirmable
+                and self.invoice_status in OPEN_STATUSES)
 
     @property
     def confirmable(self) -> bool:
@@ -325,12 +325,12 @@ def statement_summaries(limit: int = 50, offset: int = 0) -> list[StatementSumma
         tally = counts.setdefault(statement_id, {})
         key = status.value if status is not StatementEntryStatus.PENDING else ("proposed" if proposed else "unmatched")
         tally[key] = tally.get(key, 0) + count
-    return [
-        StatementSummary(statement, sum(counts.get(statement.id, {}).values()),
-                         counts.get(statement.id, {}).get("confirmed", 0), counts.get(statement.id, {}).get("proposed", 0),
-                         counts.get(statement.id, {}).get("unmatched", 0), counts.get(statement.id, {}).get("ignored", 0))
-        for statement in statements
-    ]
+    summaries = []
+    for statement in statements:
+        tally = counts.get(statement.id, {})
+        summaries.append(StatementSummary(statement, sum(tally.values()), tally.get("confirmed", 0),
+                                          tally.get("proposed", 0), tally.get("unmatched", 0), tally.get("ignored", 0)))
+    return summaries
 
 
 def find_statement(statement_id: int) -> BankStatement | None:

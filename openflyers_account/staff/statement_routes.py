@@ -58,7 +58,7 @@ def statements_page():
 @csrf.exempt
 @staff_required
 def upload_statement():
-    """Import a CAMT.053 file: its new credit entries with a proposed invoice each; refused files record nothing (M5)."""
+    """Import a CAMT.053 file: new credit entries with a proposed invoice each; a refused file records nothing (M5)."""
     max_bytes = statements.statement_max_bytes()
     request.max_content_length = max_bytes + UPLOAD_OVERHEAD_BYTES
     try:
