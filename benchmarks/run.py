@@ -1,7 +1,8 @@
-"""`make bench`: the price partial against a bare endpoint under gunicorn, and issuing one invoice.
+"""`make bench`: the price partial against a bare endpoint under gunicorn, issuing one invoice, importing a
+statement of 10,000 credits and confirming a payment.
 
-Aims (issue 3): the partial at 60 % or more of the bare endpoint's throughput, p99 under 25 ms at
-20 connections; issuing an invoice with its PDF under 500 ms.
+Aims: the partial at 60 % or more of the bare endpoint's throughput, p99 under 25 ms at 20 connections;
+issuing an invoice with its PDF under 500 ms; the import under 3 s and 200 MB; a confirmation under 50 ms.
 """
 from __future__ import annotations
 
@@ -136,6 +137,10 @@ def main() -> None:
           f"p99 {price.percentile(99):.1f} ms (aim < 25 ms)")
     print(f"issue one invoice with its PDF: median {sorted(issuing)[len(issuing) // 2] * 1000:.0f} ms, "
           f"max {max(issuing) * 1000:.0f} ms over {len(issuing)} (aim < 500 ms)")
+    from benchmarks.payments import bench_payment_confirmation, bench_statement_import
+
+    for line in (*bench_statement_import(env), *bench_payment_confirmation(env)):
+        print(line)
 
 
 if __name__ == "__main__":
