@@ -16,6 +16,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from .. import audit
+from ..billing.documents import seller_snapshot
 from ..billing.numbering import NumberingOutOfOrder
 from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod
@@ -158,7 +159,7 @@ def deposit_slip(number: str) -> DepositSlipContents | None:
 
 def render_slip_pdf(contents: DepositSlipContents) -> bytes:
     """The printable slip as a plain PDF (M6)."""
-    html = render_template("staff/deposit_pdf.html", contents=contents)
+    html = render_template("staff/deposit_pdf.html", contents=contents, seller=seller_snapshot())
     # Local files only (the stylesheet): the slip never reaches the network.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
     return HTML(string=html, base_url=current_app.static_folder, url_fetcher=fetcher).write_pdf()

@@ -8,7 +8,16 @@ from decimal import Decimal
 
 from flask_babel import format_currency, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
+from wtforms import (
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
@@ -81,8 +90,9 @@ class RecordPaymentForm(FlaskForm):
 
     amount = AmountField(_l("Amount received (€)"), description=_l("For example 100, 100.50 or 100,50."))
     received_on = DayField(_l("Received on"))
-    method = SelectField(_l("Method"), choices=[(PaymentMethod.CHEQUE.value, _l("Cheque")),
-                                                (PaymentMethod.TRANSFER.value, _l("Transfer"))],
+    # Card payments are recorded by the provider's signed notification only (M1), never by hand.
+    method = SelectField(_l("Method"), choices=[SelectChoice(PaymentMethod.CHEQUE.value, _l("Cheque")),
+                                                SelectChoice(PaymentMethod.TRANSFER.value, _l("Transfer"))],
                          validate_choice=False)
     cheque_number = _optional_text(_l("Cheque number"), 30)
     bank = _optional_text(_l("Bank the cheque is drawn on"), 100)

@@ -1,17 +1,22 @@
-"""Back-office pages: sign-in, clients and their accounts, audit log (A5, A6, S1)."""
+"""Back-office pages: sign-in, what waits, clients and their accounts, audit log (A5, A6, S1, M4)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts import operations
 from ..accounts.forms import ContactEmailsForm
 from ..billing import operations as billing_operations
 from ..extensions import db, limiter
 from ..messages import error_message
-from ..models import AuditEntry, Club, ResourceReport
+from ..models import AuditEntry, Club, Invoice, InvoiceStatus, Payment, ResourceReport
+from ..payments import operations as payments
+from ..payments.operations import InvoicePosition
 from ..web import render_page, safe_next, signed_in_staff, staff_required
 from . import bp
 from .forms import ActivatedResourcesForm, SendResetForm, StaffLoginForm
@@ -48,12 +53,38 @@ def logout():
     return redirect(url_for(".login"))
 
 
+@dataclass(frozen=True)
+class UnpaidInvoice:
+    """An invoice waiting for money, with what is left and how late it is (I5: derived, never stored)."""
+
+    position: InvoicePosition
+    days_late: int
+
+
+def _unpaid(today: date) -> list[UnpaidInvoice]:
+    # unpaid_invoices() is ordered by due date: the most overdue come first.
+    return [UnpaidInvoice(payments.position(invoice), max((today - invoice.due_date).days, 0))
+            for invoice in payments.unpaid_invoices()]
+
+
+def _overpaid() -> list[InvoicePosition]:
+    """Invoices holding more money than they are owed: flagged until staff refund or reverse (M4)."""
+    received = (select(Payment.invoice_id).group_by(Payment.invoice_id)
+                .having(func.sum(Payment.amount) > 0).scalar_subquery())
+    candidates = db.session.scalars(select(Invoice).where(
+        Invoice.id.in_(received), Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.CANCELLED]))
+        .order_by(Invoice.issue_date, Invoice.id))
+    return [position for position in map(payments.position, candidates) if position.settlement.overpaid > 0]
+
+
 @bp.get("/")
 @staff_required
 def home():
-    """What waits for staff."""
+    """What waits for staff: payments the clubs say they sent, unpaid invoices by age, overpayments (M2-M4)."""
+    today = date.today()
     recent = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
-    return render_page("staff/home.html", recent=recent)
+    return render_page("staff/home.html", recent=recent, declarations=payments.open_declarations(),
+                       unpaid=_unpaid(today), overpaid=_overpaid(), today=today)
 
 
 @bp.get("/clients")
