@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -68,26 +69,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
 
-    from . import models  # noqa: F401  (the tables, for Alembic and the CLI)
-    from .accounts import bp as accounts_bp, routes as _accounts_routes  # noqa: F401
-    from .billing import bp as billing_bp, routes as _billing_routes  # noqa: F401
     from .cli import register_cli
-    from .payments import bp as payments_bp, card_routes as _card_routes, routes as _payment_routes  # noqa: F401
-    from .staff import billing_routes as _staff_billing_routes, bp as staff_bp, routes as _staff_routes  # noqa: F401
-    from .staff import deposit_routes as _deposits, payment_routes as _payments, statement_routes as _statements  # noqa
-    from .webhooks import bp as webhooks_bp, routes as _webhook_routes  # noqa: F401
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(billing_bp)
-    app.register_blueprint(payments_bp)
-    app.register_blueprint(staff_bp, url_prefix="/staff")
-    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    _register_blueprints(app)
     register_cli(app)
     _register_site_routes(app)
     _register_errors(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
     return app
+
+
+#: Each area's blueprint, the modules holding its views, and its URL prefix. The views are imported here,
+#: not by the package, so that a service module never drags a blueprint's views (and their imports) in.
+AREAS = [
+    ("accounts", ("routes",), None),
+    ("billing", ("routes",), None),
+    ("payments", ("routes", "card_routes"), None),
+    ("staff", ("routes", "billing_routes", "payment_routes", "deposit_routes", "statement_routes"), "/staff"),
+    ("webhooks", ("routes",), "/webhooks"),
+]
+
+
+def _register_blueprints(app: Flask) -> None:
+    for package, view_modules, prefix in AREAS:
+        area = import_module(f"{__name__}.{package}")
+        for module in view_modules:
+            import_module(f"{__name__}.{package}.{module}")
+        app.register_blueprint(area.bp, url_prefix=prefix)
 
 
 def _select_locale() -> str:

@@ -1,8 +1,11 @@
 """Form pieces shared by the club's and the staff's forms."""
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_currency, gettext as _, lazy_gettext as _l
 from wtforms import EmailField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -39,3 +42,26 @@ def new_password_validators() -> list:
         Length(min=PASSWORD_MIN_LENGTH, message=MESSAGES["password_too_short"]),
         Length(max=PASSWORD_MAX_LENGTH, message=MESSAGES["password_too_long"]),
     ]
+
+
+_EUROS = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+#: Spaces people put between thousands (plain, no-break, narrow no-break: Babel's French format) and "€".
+_EURO_NOISE = str.maketrans("", "", " \u00a0\u202f€")
+
+
+def parse_euros(text: str, maximum: Decimal) -> Decimal:
+    """Euros typed by staff as Decimal: "300", "300.00", "300,00", "1 200,50", "100 €"; may be negative.
+
+    Raises ValidationError with the user's words for anything else: not a number, more than two
+    decimals (P3: money is exact to the cent), or beyond `maximum` either way (a typo, not an amount).
+    """
+    match = _EUROS.fullmatch((text or "").translate(_EURO_NOISE))
+    if match is None:
+        raise ValidationError(_("Enter an amount in euros, such as 300 or 300,00."))
+    sign, units, cents = match.groups()
+    if cents is not None and len(cents) > 2:
+        raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
+    amount = Decimal(f"{sign}{units}.{cents or '0'}").quantize(Decimal("0.01"))
+    if abs(amount) > maximum:
+        raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(maximum, "EUR")))
+    return amount

@@ -9,7 +9,6 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
-    Boolean,
     LargeBinary,
     UniqueConstraint,
     CheckConstraint,

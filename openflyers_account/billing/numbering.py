@@ -17,7 +17,13 @@ class NumberingOutOfOrder(RuntimeError):
 
 
 def take_number(series: Series, day: date) -> str:
-    """The next number of `series` for `day`'s year; rolled back with the transaction if it fails.
+    """The next invoice or credit-note number for `day`'s year (I1)."""
+    return format_number(series, day.year, next_in_sequence(series.value, day))
+
+
+def next_in_sequence(series: str, day: date) -> int:
+    """The next number of a gapless yearly sequence (invoices, credit notes, deposit slips), rolled back
+    with the transaction if it fails.
 
     The sequence row stays locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite: the
     use case holds the write lock), so two issuers never get the same number and a failed issue
@@ -25,11 +31,11 @@ def take_number(series: Series, day: date) -> str:
     """
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(
-        insert(NumberSequence).values(series=series.value, year=day.year, last_number=0).on_conflict_do_nothing()
+        insert(NumberSequence).values(series=series, year=day.year, last_number=0).on_conflict_do_nothing()
     )
     sequence = db.session.scalars(
         select(NumberSequence)
-        .where(NumberSequence.series == series.value, NumberSequence.year == day.year)
+        .where(NumberSequence.series == series, NumberSequence.year == day.year)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -38,4 +44,4 @@ def take_number(series: Series, day: date) -> str:
     sequence.last_number += 1
     sequence.last_date = day
     db.session.flush()
-    return format_number(series, day.year, sequence.last_number)
+    return sequence.last_number

@@ -9,19 +9,17 @@ from decimal import Decimal
 
 from flask import current_app, render_template
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from .. import audit
 from ..billing.documents import seller_snapshot
-from ..billing.numbering import NumberingOutOfOrder
+from ..billing.numbering import next_in_sequence
 from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod
 from ..extensions import db
-from ..models import DepositSlip, Invoice, NumberSequence, Payment, StaffUser
+from ..models import DepositSlip, Invoice, Payment, StaffUser
 from ..transactions import use_case
 from .errors import PaymentsError
 
@@ -67,32 +65,14 @@ def cheques_to_deposit() -> list[Payment]:
     ))
 
 
-def _take_slip_number(day: date) -> str:
-    """The next slip number for `day`'s year, gapless: taken as invoice numbers are (billing.numbering, I1)."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(NumberSequence).values(series=SLIP_SERIES, year=day.year, last_number=0).on_conflict_do_nothing()
-    )
-    # Locked until the transaction ends: slips are made one after the other, and a failed one leaves no gap.
-    sequence = db.session.scalars(
-        select(NumberSequence).where(NumberSequence.series == SLIP_SERIES, NumberSequence.year == day.year)
-        .with_for_update().execution_options(populate_existing=True)
-    ).one()
-    if sequence.last_date is not None and day < sequence.last_date:
-        raise NumberingOutOfOrder(f"{SLIP_SERIES}-{day.year}: {day} is before {sequence.last_date}")
-    sequence.last_number += 1
-    sequence.last_date = day
-    db.session.flush()
-    return format_slip_number(day.year, sequence.last_number)
-
-
 @use_case
 def create_deposit_slip(payment_ids: Collection[int], staff: StaffUser, today: date) -> DepositSlip:
     """Put the chosen cheques on a new numbered slip; a cheque goes on one slip only (M6, A5)."""
     chosen = set(payment_ids)
     if not chosen:
         raise ChequesUnavailable()
-    slip = DepositSlip(number=_take_slip_number(today), created_by=staff.email)
+    slip = DepositSlip(number=format_slip_number(today.year, next_in_sequence(SLIP_SERIES, today)),
+                       created_by=staff.email)
     db.session.add(slip)
     db.session.flush()
     # One conditional UPDATE: a cheque another slip took meanwhile is not matched, so the count falls short

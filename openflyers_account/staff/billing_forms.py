@@ -1,15 +1,15 @@
 """Back-office billing forms: a new price list (P1) and a credit note for chosen lines (I2)."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import format_currency, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
+from ..forms import parse_euros
 from ..messages import MESSAGES
 from ..models import Invoice, InvoiceLine, Offer
 
@@ -27,28 +27,11 @@ PRICE_LIST_REFUSALS = {
                         "again.")),
 }
 
-_AMOUNT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
-#: Spaces people put between thousands: plain, no-break, narrow no-break (Babel's French format).
-_THOUSANDS_SPACES = str.maketrans("", "", " \u00a0\u202f")
-
-
 def parse_fee(text: str) -> Decimal:
-    """A fee typed by staff as Decimal euros: "300", "300.00", "300,00", "1 200,50" (P1, P3).
-
-    Raises ValidationError with the user's words for anything else: negative, more than two decimals,
-    not a number, or above MAX_FEE.
-    """
-    match = _AMOUNT.fullmatch((text or "").strip().translate(_THOUSANDS_SPACES))
-    if match is None:
-        raise ValidationError(_("Enter an amount in euros, such as 300 or 300,00."))
-    sign, units, cents = match.groups()
-    if sign:
+    """A fee typed by staff as Decimal euros, zero or more, at most MAX_FEE (P1, P3)."""
+    amount = parse_euros(text, MAX_FEE)
+    if amount < 0:
         raise ValidationError(_("A fee cannot be negative."))
-    if cents is not None and len(cents) > 2:
-        raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
-    amount = Decimal(f"{units}.{cents or '0'}").quantize(Decimal("0.01"))
-    if amount > MAX_FEE:
-        raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(MAX_FEE, "EUR")))
     return amount
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import format_currency, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
+from ..forms import parse_euros
 from ..messages import MESSAGES
 from ..models import Club
 from .billing_forms import DayField
@@ -28,9 +29,6 @@ from .billing_forms import DayField
 #: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
 MAX_PAYMENT = Decimal("1000000")
 
-_AMOUNT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
-#: Spaces people put between thousands (plain, no-break, narrow no-break) and a trailing euro sign.
-_NOISE = str.maketrans("", "", " \u00a0\u202f€")
 #: A one-time form key as `new_request_key` makes it.
 _REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
 
@@ -40,23 +38,11 @@ def _stripped(value):
 
 
 def parse_payment_amount(text: str) -> Decimal:
-    """An amount received, typed by staff, as Decimal euros: "100", "100.50", "100,50", "1 200,50" (M4, P3).
-
-    Raises ValidationError with the user's words for anything else: not a number, zero or negative,
-    more than two decimals, or above MAX_PAYMENT.
-    """
-    match = _AMOUNT.fullmatch((text or "").translate(_NOISE))
-    if match is None:
-        raise ValidationError(_("Enter an amount in euros, such as 100 or 100,50."))
-    sign, units, cents = match.groups()
-    if cents is not None and len(cents) > 2:
-        raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
-    amount = Decimal(f"{units}.{cents or '0'}").quantize(Decimal("0.01"))
-    if sign or amount == 0:
+    """An amount received, typed by staff, as Decimal euros, more than zero, at most MAX_PAYMENT (M4, P3)."""
+    amount = parse_euros(text, MAX_PAYMENT)
+    if amount <= 0:
         # M4: a mistaken entry is reversed by a counter-entry, never by typing a negative amount.
         raise ValidationError(_("Enter the amount received, more than zero. To cancel a payment, reverse it."))
-    if amount > MAX_PAYMENT:
-        raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(MAX_PAYMENT, "EUR")))
     return amount
 
 
