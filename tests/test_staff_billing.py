@@ -15,6 +15,7 @@ from openflyers_account.billing.renewal import RenewalOrder, estimate
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
 from openflyers_account.invoicing.pdf import extract_facturx_xml
+from openflyers_account.payments import operations as payments
 from openflyers_account.models import (
     AuditEntry,
     Club,
@@ -284,7 +285,7 @@ def test_i2_partial_credit_note_names_the_invoice_and_credits_chosen_lines(clien
 
     invoice = db.session.get(Invoice, invoice.id)
     assert invoice.status == InvoiceStatus.ISSUED  # partly credited: still to pay, for less
-    assert operations.balance(invoice) == Decimal("360.00")
+    assert payments.position(invoice).settlement.balance_due == Decimal("360.00")
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "invoice.credited")).one()
     assert entry.actor == ADMIN and entry.details["credit_note"] == note.number
     assert {m["To"] for m in mailbox.messages} >= {"contact@mermoz.example"}
@@ -305,7 +306,7 @@ def test_i5_full_credit_note_of_an_unpaid_invoice_cancels_it(client, make, admin
     assert note.total_incl_vat == invoice.total_incl_vat
     invoice = db.session.get(Invoice, invoice.id)
     assert invoice.status == InvoiceStatus.CANCELLED
-    assert operations.balance(invoice) == Decimal("0.00")
+    assert payments.position(invoice).settlement.balance_due == Decimal("0.00")
     assert not db.session.scalars(select(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id)).all()
     page = client.get(f"/staff/invoices/{invoice.number}").get_data(as_text=True)
     assert 'name="lines"' not in page

@@ -207,11 +207,3 @@ def club_documents(club: Club) -> list[Invoice]:
 
 def credit_notes_of(invoice: Invoice) -> list[Invoice]:
     return list(db.session.scalars(select(Invoice).where(Invoice.corrects_id == invoice.id).order_by(Invoice.id)))
-
-
-def balance(invoice: Invoice) -> Decimal:
-    """What is still due on an invoice: its total less its credit notes (payments come with M4)."""
-    if invoice.is_credit_note:
-        return ZERO
-    credited = sum((credit.total_incl_vat for credit in credit_notes_of(invoice)), ZERO)
-    return max(ZERO, invoice.total_incl_vat - credited)

@@ -155,6 +155,8 @@ def _queue_payment_mail(invoice: Invoice, payment: Payment, settlement: Settleme
 def declare_payment(club: Club, number: str, method: PaymentMethod, note: str = "") -> PaymentDeclaration:
     """The club says it sent a transfer or a cheque; one open declaration per invoice and method (M2, M3)."""
     invoice = db.session.scalar(select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number))
+    if invoice is not None:
+        invoice = lock_invoice(invoice.id)  # two declarations sent at once queue here: one is kept
     if invoice is None or invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
             InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
         raise NotPayable()

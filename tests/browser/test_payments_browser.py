@@ -1,0 +1,68 @@
+"""Payments in Chromium: a card payment through the demo provider (M1, R4), and a declared transfer that a staff
+member imports from a bank statement and confirms, which the club then sees paid (M2, M5)."""
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from openflyers_account.billing.operations import issue_renewal
+from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.domain.pricing import Term
+from openflyers_account.models import StaffRole
+from tests.browser.test_account_browser import club_sign_in, staff_sign_in
+from tests.conftest import PASSWORD
+from tests.domain.camt_factory import CamtEntry, camt053
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+@pytest.fixture
+def invoice(app, make):
+    club = make.club("mermoz", offer="business", resources=1)
+    with app.test_request_context():
+        return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+
+
+def test_m1_r4_treasurer_pays_by_card_and_sees_the_invoice_paid(page, live_server, invoice, page_problems):
+    club_sign_in(page, live_server, "mermoz", PASSWORD)
+    page.goto(f"{live_server}/invoices/{invoice.number}/pay")
+    page.get_by_role("button", name="Payer par carte bancaire").click()
+    expect(page).to_have_url(re.compile(r"/payments/demo/"))
+    page.get_by_role("button", name="Payer 432,00\u00a0€").click()
+    expect(page.get_by_text(f"la facture {invoice.number} est réglée")).to_be_visible(timeout=10_000)
+    page.goto(f"{live_server}/invoices")
+    expect(page.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")
+    assert not page_problems, page_problems
+
+
+def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid(browser, live_server, invoice, make,
+                                                                                 tmp_path, page_problems):
+    club_page = browser.new_context(locale="fr-FR").new_page()
+    page_problems.watch(club_page)
+    club_sign_in(club_page, live_server, "mermoz", PASSWORD)
+    club_page.goto(f"{live_server}/invoices/{invoice.number}/pay/transfer")
+    expect(club_page.locator("svg").first).to_be_visible()
+    expect(club_page.get_by_text(invoice.creditor_reference[:4])).not_to_have_count(0)
+    club_page.get_by_role("button", name="J'ai effectué le virement").click()
+
+    statement = tmp_path / "releve.xml"
+    statement.write_bytes(camt053([CamtEntry(amount=invoice.total_incl_vat, debtor_name="AEROCLUB MERMOZ",
+                                             creditor_reference=invoice.creditor_reference,
+                                             servicer_ref="BANK-REF-1", booking_date=date.today())]))
+    make.staff(StaffRole.STAFF, email="agent@openflyers.example")
+    staff_page = browser.new_context(locale="fr-FR").new_page()
+    page_problems.watch(staff_page)
+    staff_sign_in(staff_page, live_server, "agent@openflyers.example")
+    expect(staff_page.get_by_text(invoice.number).first).to_be_visible()  # the declaration waits on the home page
+    staff_page.goto(f"{live_server}/staff/statements")
+    staff_page.get_by_label("Relevé bancaire (fichier XML CAMT.053)").set_input_files(str(statement))
+    staff_page.get_by_role("button", name="Importer le relevé").click()
+    expect(staff_page.get_by_text(invoice.number).first).to_be_visible()
+    staff_page.get_by_role("button", name="Confirmer les paiements cochés").first.click()
+
+    club_page.goto(f"{live_server}/invoices")
+    expect(club_page.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")
+    club_page.goto(f"{live_server}/")
+    expect(club_page.get_by_text(invoice.number)).to_have_count(0)  # nothing left to pay on the dashboard
+    assert not page_problems, page_problems
