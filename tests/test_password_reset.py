@@ -112,8 +112,10 @@ def test_a4_a_weak_new_password_gets_a_field_message_and_changes_nothing(client,
 def test_a2_a_bad_address_gets_a_message_and_sends_nothing(client, make, mailbox, email):
     make.club("mermoz")
     response = ask_reset(client, email)
-    assert response.status_code == 422
-    assert 'role="alert"' in response.get_data(as_text=True)
+    # NUL never reaches a form: the request is refused up front with its own message.
+    assert response.status_code == (400 if "\x00" in email else 422)
+    assert 'role="alert"' in response.get_data(as_text=True) or "Caractères illisibles" in response.get_data(
+        as_text=True)
     assert mailbox.messages == []
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
