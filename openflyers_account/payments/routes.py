@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import format_currency, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from ..billing.documents import seller_snapshot
 from ..billing.operations import club_invoice
@@ -45,16 +44,6 @@ def _open_declarations(position: InvoicePosition) -> list[PaymentDeclaration]:
         .order_by(PaymentDeclaration.declared_at)))
 
 
-def _card_checkout_path(number: str) -> str | None:
-    """Where the card button posts, if card payment is installed (M1); None hides the button."""
-    path = f"{url_for('.pay', number=number)}/card"
-    try:
-        current_app.url_map.bind_to_environ(request.environ).match(path, method="POST")
-    except HTTPException:
-        return None
-    return path
-
-
 def _no_payment_needed(position: InvoicePosition):
     """The instruction pages of a paid or cancelled invoice send the club back to the summary."""
     return redirect(url_for(".pay", number=position.invoice.number))
@@ -66,7 +55,7 @@ def pay(number: str):
     """Choose card, transfer or cheque, with what is left to pay and what was already received (M1-M3)."""
     position = _own_position(number)
     return render_page("payments/pay.html", position=position, payable=is_payable(position),
-                       declarations=_open_declarations(position), card_path=_card_checkout_path(number),
+                       declarations=_open_declarations(position), card_path=url_for(".card_checkout", number=number),
                        today=date.today())
 
 
