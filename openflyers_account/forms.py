@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_currency, gettext as _, lazy_gettext as _l
-from wtforms import EmailField, ValidationError
+from collections.abc import Callable
+
+from wtforms import EmailField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from .domain.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -65,3 +67,18 @@ def parse_euros(text: str, maximum: Decimal) -> Decimal:
     if abs(amount) > maximum:
         raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(maximum, "EUR")))
     return amount
+
+
+class EuroField(StringField):
+    """An amount in euros typed by staff; the text typed stays on the page, `amount` holds the Decimal."""
+
+    amount: Decimal | None = None
+
+    def __init__(self, label, parse: Callable[[str], Decimal], **kwargs):
+        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])], **kwargs)
+        self.parse = parse
+
+    def pre_validate(self, form) -> None:
+        self.amount = None
+        if (self.data or "").strip():
+            self.amount = self.parse(self.data)

@@ -91,6 +91,15 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def pdf_download(content: bytes, filename: str, etag: str | None = None) -> Response:
+    """A PDF offered as a file to save, under its document number."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if etag:
+        response.headers["ETag"] = etag
+    return response
+
+
 def render_page(template: str, block: str = "content", status: int = 200, fragment: bool = False,
                 **context: Any) -> Response:
     """The whole page, or only `block` for an HTMX request (or always with `fragment`); varies on HX-Request."""

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..messages import error_message
 from ..payments import operations as payments
 from ..payments.routes import is_payable
-from ..web import club_required, current_club, render_page
+from ..web import club_required, current_club, pdf_download, render_page
 from . import bp, operations
 from .documents import document_of
 from .errors import BillingError, RenewalNotOpen
@@ -150,10 +150,7 @@ def invoice(number: str):
 def invoice_pdf(number: str):
     """The PDF stored at issue, the same bytes every time (I4)."""
     document = _own_document(number)
-    response = Response(document.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
-    response.headers["ETag"] = document.pdf_sha256
-    return response
+    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)
 
 
 @bp.post("/invoices/<number>/cancel")

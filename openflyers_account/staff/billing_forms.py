@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from ..forms import parse_euros
+from ..forms import EuroField, parse_euros
 from ..messages import MESSAGES
 from ..models import Invoice, InvoiceLine, Offer
 
@@ -33,20 +33,6 @@ def parse_fee(text: str) -> Decimal:
     if amount < 0:
         raise ValidationError(_("A fee cannot be negative."))
     return amount
-
-
-class FeeField(StringField):
-    """A fee in euros excl. VAT; the text typed stays on the page, `amount` holds the Decimal."""
-
-    amount: Decimal | None = None
-
-    def __init__(self, label, **kwargs):
-        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])], **kwargs)
-
-    def pre_validate(self, form) -> None:
-        self.amount = None
-        if (self.data or "").strip():
-            self.amount = parse_fee(self.data)
 
 
 class DayField(DateField):
@@ -77,7 +63,7 @@ class PriceListForm(FlaskForm):
     submit = SubmitField(_l("Publish the price list"))
 
     #: (offer, base fee field, per-resource fee field), in the catalogue's order.
-    offer_fields: list[tuple[Offer, FeeField, FeeField]]
+    offer_fields: list[tuple[Offer, EuroField, EuroField]]
 
     def prices(self) -> dict[str, tuple[Decimal, Decimal]]:
         """The fees as the catalogue service takes them; call after `validate()`."""
@@ -96,10 +82,10 @@ def price_list_form(offers: list[Offer], current: dict[str, tuple[Decimal, Decim
         pass
 
     for offer in offers:
-        setattr(OfferPricesForm, f"base_fee_{offer.id}", FeeField(
-            _l("%(offer)s: annual base fee excl. VAT (€)", offer=offer.name)))
-        setattr(OfferPricesForm, f"per_resource_fee_{offer.id}", FeeField(
-            _l("%(offer)s: annual fee per resource excl. VAT (€)", offer=offer.name)))
+        setattr(OfferPricesForm, f"base_fee_{offer.id}", EuroField(
+            _l("%(offer)s: annual base fee excl. VAT (€)", offer=offer.name), parse=parse_fee))
+        setattr(OfferPricesForm, f"per_resource_fee_{offer.id}", EuroField(
+            _l("%(offer)s: annual fee per resource excl. VAT (€)", offer=offer.name), parse=parse_fee))
     if current is None:
         form = OfferPricesForm()
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import format_date, gettext as _
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
-from ..web import render_page, signed_in_staff, staff_required
+from ..web import pdf_download, render_page, signed_in_staff, staff_required
 from . import bp
 from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, creditable_lines, price_list_form
 from .payment_forms import RecordPaymentForm, ReversePaymentForm, record_payment_form
@@ -131,10 +131,7 @@ def invoice(number: str):
 def invoice_pdf(number: str):
     """The PDF stored at issue, the same bytes the club downloads (I4)."""
     document = _document_or_404(number)
-    response = Response(document.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
-    response.headers["ETag"] = document.pdf_sha256
-    return response
+    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)
 
 
 @bp.post("/invoices/<number>/credit-note")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from ..billing.documents import seller_snapshot
 from ..messages import error_message
 from ..payments import deposits
 from ..payments.errors import PaymentsError
-from ..web import render_page, signed_in_staff, staff_required
+from ..web import pdf_download, render_page, signed_in_staff, staff_required
 from . import bp
 from .payment_forms import DepositSlipForm
 
@@ -63,6 +63,4 @@ def deposit_slip(number: str):
 def deposit_slip_pdf(number: str):
     """The slip as a PDF, to print or keep with the bank's receipt (M6)."""
     contents = _slip_or_404(number)
-    response = Response(deposits.render_slip_pdf(contents), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{contents.slip.number}.pdf"'
-    return response
+    return pdf_download(deposits.render_slip_pdf(contents), f"{contents.slip.number}.pdf")

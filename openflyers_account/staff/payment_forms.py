@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
-from ..forms import parse_euros
+from ..forms import EuroField, parse_euros
 from ..messages import MESSAGES
 from ..models import Club
 from .billing_forms import DayField
@@ -46,20 +46,6 @@ def parse_payment_amount(text: str) -> Decimal:
     return amount
 
 
-class AmountField(StringField):
-    """An amount in euros; the text typed stays on the page, `amount` holds the Decimal."""
-
-    amount: Decimal | None = None
-
-    def __init__(self, label, **kwargs):
-        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])], **kwargs)
-
-    def pre_validate(self, form) -> None:
-        self.amount = None
-        if (self.data or "").strip():
-            self.amount = parse_payment_amount(self.data)
-
-
 def new_request_key() -> str:
     """A one-time key for one rendering of the form: the same submission twice records one payment (M4)."""
     return uuid.uuid4().hex
@@ -74,7 +60,8 @@ def _optional_text(label, max_length: int, **kwargs) -> StringField:
 class RecordPaymentForm(FlaskForm):
     """Money received for an invoice: amount, day, method and what identifies it (M4)."""
 
-    amount = AmountField(_l("Amount received (€)"), description=_l("For example 100, 100.50 or 100,50."))
+    amount = EuroField(_l("Amount received (€)"), parse=parse_payment_amount,
+                       description=_l("For example 100, 100.50 or 100,50."))
     received_on = DayField(_l("Received on"))
     # Card payments are recorded by the provider's signed notification only (M1), never by hand.
     method = SelectField(_l("Method"), choices=[SelectChoice(PaymentMethod.CHEQUE.value, _l("Cheque")),
