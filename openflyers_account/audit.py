@@ -1,6 +1,8 @@
 """The audit log: one entry per staff action or operator command, in the action's transaction (A5)."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from .extensions import db
 from .models import AuditEntry, Club, StaffUser
 
@@ -17,3 +19,11 @@ def record(actor: StaffUser | str, action: str, club: Club | None = None, **deta
     )
     db.session.add(entry)
     return entry
+
+
+def entries(club: Club | None = None, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
+    """The audit log, newest first; one club's entries when `club` is given."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    if club is not None:
+        query = query.where(AuditEntry.club_id == club.id)
+    return list(db.session.scalars(query))

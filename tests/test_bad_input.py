@@ -37,7 +37,9 @@ def test_club_forms_never_answer_500(client, make, sign_in, value):
     for path in ("/renewal", "/renewal/price", "/renewal/review"):
         query = {"offer": clean(value), "resources": clean(value), "term": clean(value), "po_reference": clean(value)}
         assert client.get(path, query_string=query).status_code < 500, path
-    assert client.get("/invoices/" + clean(value)[:200]).status_code < 500
+    for path in ("/invoices/", "/password/reset/"):
+        assert client.get(path + clean(value)[:200]).status_code < 500, path
+    assert client.get(f"/invoices/{clean(value)[:200]}/pay").status_code < 500
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -50,3 +52,5 @@ def test_staff_forms_never_answer_500(client, make, staff_sign_in, value):
         assert response.status_code < 500, (path, response.status_code)
     assert client.get("/staff/clients", query_string={"q": clean(value)}).status_code < 500
     assert client.get("/staff/audit", query_string={"page": clean(value)}).status_code < 500
+    for path in ("/staff/invoices/", "/staff/clients/", "/staff/deposits/", "/staff/statements/"):
+        assert client.get(path + clean(value)[:200]).status_code < 500, path

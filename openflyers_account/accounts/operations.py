@@ -213,6 +213,13 @@ def pending_charges(club: Club) -> list[PendingCharge]:
     ))
 
 
+def resource_history(club: Club, limit: int = 20) -> list[ResourceReport]:
+    """The club's activated-resource reports, newest first (S1)."""
+    return list(db.session.scalars(
+        select(ResourceReport).where(ResourceReport.club_id == club.id).order_by(ResourceReport.id.desc()).limit(limit)
+    ))
+
+
 def find_club(subdomain: str) -> Club | None:
     return db.session.scalar(select(Club).where(Club.subdomain == subdomain)) if is_subdomain(subdomain) else None
 

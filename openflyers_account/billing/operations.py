@@ -108,6 +108,13 @@ def _queue_document_mail(club: Club, document: Invoice, template: str) -> None:
                    attachments=[attachment(f"{document.number}.pdf", "application/pdf", document.pdf)])
 
 
+def document(number: str) -> Invoice | None:
+    """Any club's invoice or credit note by number (staff); a malformed number is None."""
+    if not is_document_number(number):
+        return None
+    return db.session.scalar(select(Invoice).where(Invoice.number == number))
+
+
 def club_invoice(club: Club, number: str, lock: bool = False) -> Invoice | None:
     """One of the club's own documents by number; another club's is None (never shown)."""
     if not is_document_number(number):

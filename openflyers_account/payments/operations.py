@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..domain import payments as rules
@@ -170,9 +170,32 @@ def declare_payment(club: Club, number: str, method: PaymentMethod, note: str = 
     return declaration
 
 
-def open_declarations() -> list[PaymentDeclaration]:
-    return list(db.session.scalars(select(PaymentDeclaration).where(
-        PaymentDeclaration.status == DeclarationStatus.OPEN).order_by(PaymentDeclaration.declared_at)))
+def open_declarations(invoice: Invoice | None = None) -> list[PaymentDeclaration]:
+    """Payments the clubs say they sent and staff have not seen arrive, oldest first (M2, M3)."""
+    query = select(PaymentDeclaration).where(PaymentDeclaration.status == DeclarationStatus.OPEN)
+    if invoice is not None:
+        query = query.where(PaymentDeclaration.invoice_id == invoice.id)
+    return list(db.session.scalars(query.order_by(PaymentDeclaration.declared_at)))
+
+
+def overpaid_invoices() -> list[InvoicePosition]:
+    """Invoices holding more money than they are owed: flagged until staff refund or reverse (M4)."""
+    received = (select(Payment.invoice_id).group_by(Payment.invoice_id)
+                .having(func.sum(Payment.amount) > 0).scalar_subquery())
+    candidates = db.session.scalars(select(Invoice).where(
+        Invoice.id.in_(received), Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.CANCELLED]))
+        .order_by(Invoice.issue_date, Invoice.id))
+    positions = (position(invoice) for invoice in candidates)
+    return [held for held in positions if held.settlement.overpaid > 0]
+
+
+def payment(payment_id: int) -> Payment | None:
+    return db.session.get(Payment, payment_id)
+
+
+def payment_with_request_key(request_key: str) -> Payment | None:
+    """The payment a staff form recorded, if that form was already sent (M4)."""
+    return db.session.scalar(select(Payment).where(Payment.request_key == request_key))
 
 
 def unpaid_invoices() -> list[Invoice]:

@@ -6,16 +6,14 @@ from datetime import date
 from flask import abort, flash, redirect, url_for
 from flask_babel import format_currency, gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
 from ..billing.documents import seller_snapshot
 from ..billing.operations import club_invoice
 from ..domain.epc_qr import epc_qr_svg, sepa_transfer
 from ..domain.payments import PaymentMethod
 from ..domain.references import creditor_reference, format_reference
-from ..extensions import db
 from ..messages import error_message
-from ..models import DeclarationStatus, InvoiceStatus, PaymentDeclaration
+from ..models import InvoiceStatus
 from ..web import club_required, current_club, render_page
 from . import bp, operations
 from .errors import PaymentsError
@@ -38,12 +36,6 @@ def _own_position(number: str) -> InvoicePosition:
     return operations.position(invoice)
 
 
-def _open_declarations(position: InvoicePosition) -> list[PaymentDeclaration]:
-    return list(db.session.scalars(select(PaymentDeclaration).where(
-        PaymentDeclaration.invoice_id == position.invoice.id, PaymentDeclaration.status == DeclarationStatus.OPEN)
-        .order_by(PaymentDeclaration.declared_at)))
-
-
 def _no_payment_needed(position: InvoicePosition):
     """The instruction pages of a paid or cancelled invoice send the club back to the summary."""
     return redirect(url_for(".pay", number=position.invoice.number))
@@ -55,7 +47,7 @@ def pay(number: str):
     """Choose card, transfer or cheque, with what is left to pay and what was already received (M1-M3)."""
     position = _own_position(number)
     return render_page("payments/pay.html", position=position, payable=is_payable(position),
-                       declarations=_open_declarations(position), card_path=url_for(".card_checkout", number=number),
+                       declarations=operations.open_declarations(position.invoice), card_path=url_for(".card_checkout", number=number),
                        today=date.today())
 
 
@@ -71,7 +63,7 @@ def _transfer_page(position: InvoicePosition, form: TransferSentForm, status: in
                                                   number=invoice.number)))
     return render_page("payments/transfer.html", position=position, transfer=transfer,
                        reference=format_reference(transfer.reference), qr_code=qr_code, form=form,
-                       declarations=_open_declarations(position), status=status)
+                       declarations=operations.open_declarations(position.invoice), status=status)
 
 
 @bp.get("/invoices/<number>/pay/transfer")
@@ -101,7 +93,7 @@ def _cheque_page(position: InvoicePosition, form: ChequeSentForm, status: int = 
     seller = seller_snapshot()
     address = [*seller["address_lines"], f"{seller['postcode']} {seller['city']}"]
     return render_page("payments/cheque.html", position=position, payee=seller["name"], address=address,
-                       form=form, declarations=_open_declarations(position), today=date.today(), status=status)
+                       form=form, declarations=operations.open_declarations(position.invoice), today=date.today(), status=status)
 
 
 @bp.get("/invoices/<number>/pay/cheque")

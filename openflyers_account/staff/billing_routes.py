@@ -6,13 +6,11 @@ from decimal import Decimal
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import format_date, gettext as _
-from sqlalchemy import select
 
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
 from ..domain.money import ZERO
-from ..extensions import db
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
@@ -86,7 +84,7 @@ def publish_prices():
 # -- invoices and credit notes (I2, I4, I5) ---------------------------------------------------------
 
 def _document_or_404(number: str) -> Invoice:
-    document = db.session.scalar(select(Invoice).where(Invoice.number == number))
+    document = operations.document(number)
     if document is None:
         abort(404)
     return document

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import format_currency, gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
 from ..messages import error_message
-from ..models import Invoice, Payment
 from ..payments import operations
 from ..payments.errors import PaymentsError
 from ..web import signed_in_staff, staff_required
@@ -19,10 +16,6 @@ from .payment_forms import RecordPaymentForm, ReversePaymentForm
 
 def _payments_of(number: str) -> str:
     return url_for(".invoice", number=number, _anchor="payments")
-
-
-def _recorded_with(request_key: str) -> Payment | None:
-    return db.session.scalar(select(Payment).where(Payment.request_key == request_key))
 
 
 @bp.post("/invoices/<number>/payments")
@@ -36,7 +29,7 @@ def record_payment(number: str):
     if not form.validate_on_submit():
         return _invoice_page(invoice, payment_form=form, status=422)
     # Only for the message: the service, under the invoice lock, is what keeps the payment single.
-    already = _recorded_with(form.request_key.data) is not None
+    already = operations.payment_with_request_key(form.request_key.data) is not None
     bank, drawer = form.cheque_detail()
     try:
         payment = operations.record_payment(
@@ -55,7 +48,7 @@ def record_payment(number: str):
         return redirect(_payments_of(number))
     flash(_("Payment of %(amount)s recorded for invoice %(number)s.",
             amount=format_currency(payment.amount, "EUR"), number=number), "success")
-    overpaid = operations.position(db.session.get(Invoice, invoice.id)).settlement.overpaid
+    overpaid = operations.position(invoice).settlement.overpaid
     if overpaid > 0:
         # M4: an overpayment is kept and flagged, never refused.
         flash(_("The invoice is now overpaid by %(amount)s. It is flagged on the back-office home page.",
@@ -67,7 +60,7 @@ def record_payment(number: str):
 @staff_required(admin=True)
 def reverse_payment(payment_id: int):
     """Cancel a mistaken payment with a counter-entry and a reason; nothing is deleted (M4, A5)."""
-    payment = db.session.get(Payment, payment_id)
+    payment = operations.payment(payment_id)
     if payment is None:
         abort(404)
     number = payment.invoice.number

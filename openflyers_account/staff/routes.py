@@ -7,14 +7,14 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
 
+from .. import audit as audit_log
 from ..accounts import operations
 from ..accounts.forms import ContactEmailsForm
 from ..billing import operations as billing_operations
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..messages import error_message
-from ..models import AuditEntry, Club, Invoice, InvoiceStatus, Payment, ResourceReport
+from ..models import Club
 from ..payments import operations as payments
 from ..payments.operations import InvoicePosition
 from ..web import render_page, safe_next, signed_in_staff, staff_required
@@ -67,24 +67,13 @@ def _unpaid(today: date) -> list[UnpaidInvoice]:
             for invoice in payments.unpaid_invoices()]
 
 
-def _overpaid() -> list[InvoicePosition]:
-    """Invoices holding more money than they are owed: flagged until staff refund or reverse (M4)."""
-    received = (select(Payment.invoice_id).group_by(Payment.invoice_id)
-                .having(func.sum(Payment.amount) > 0).scalar_subquery())
-    candidates = db.session.scalars(select(Invoice).where(
-        Invoice.id.in_(received), Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.CANCELLED]))
-        .order_by(Invoice.issue_date, Invoice.id))
-    return [position for position in map(payments.position, candidates) if position.settlement.overpaid > 0]
-
-
 @bp.get("/")
 @staff_required
 def home():
     """What waits for staff: payments the clubs say they sent, unpaid invoices by age, overpayments (M2-M4)."""
     today = date.today()
-    recent = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
-    return render_page("staff/home.html", recent=recent, declarations=payments.open_declarations(),
-                       unpaid=_unpaid(today), overpaid=_overpaid(), today=today)
+    return render_page("staff/home.html", recent=audit_log.entries(limit=10), declarations=payments.open_declarations(),
+                       unpaid=_unpaid(today), overpaid=payments.overpaid_invoices(), today=today)
 
 
 @bp.get("/clients")
@@ -106,14 +95,8 @@ def _client_page(club: Club, status: int = 200, **forms):
     forms.setdefault("emails_form", ContactEmailsForm(obj=club, formdata=None))
     forms.setdefault("reset_form", SendResetForm(formdata=None))
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
-    history = db.session.scalars(
-        select(ResourceReport).where(ResourceReport.club_id == club.id).order_by(ResourceReport.id.desc()).limit(20)
-    ).all()
-    audit = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.club_id == club.id).order_by(AuditEntry.id.desc()).limit(20)
-    ).all()
     return render_page("staff/client.html", club=club, pending=operations.pending_charges(club),
-                       history=history, audit=audit, documents=billing_operations.club_documents(club),
+                       history=operations.resource_history(club), audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club),
                        status=status, **forms)
 
 
@@ -169,7 +152,5 @@ def set_resources(subdomain: str):
 def audit():
     """The audit log, newest first."""
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    entries = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * 50).limit(51)
-    ).all()
+    entries = audit_log.entries(limit=51, offset=(page - 1) * 50)
     return render_page("staff/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)
