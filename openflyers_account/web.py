@@ -100,10 +100,15 @@ def pdf_download(content: bytes, filename: str, etag: str | None = None) -> Resp
     return response
 
 
-def render_page(template: str, block: str = "content", status: int = 200, fragment: bool = False,
+def render_page(template: str, block: str | None = None, status: int = 200, fragment: bool = False,
                 **context: Any) -> Response:
-    """The whole page, or only `block` for an HTMX request (or always with `fragment`); varies on HX-Request."""
-    if fragment or (request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")):
+    """The whole page, or only the named `block` for an HTMX request (or always with `fragment`).
+
+    Only a block a view names is ever rendered alone: any other page answers an HTMX request whole,
+    since a block rendered alone does not see the macros its template imports at the top.
+    """
+    wants_fragment = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    if block is not None and (fragment or wants_fragment):
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
