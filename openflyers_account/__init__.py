@@ -1,13 +1,15 @@
 """OpenFlyers customer account: the site where aero clubs renew their subscription and pay for it."""
 from __future__ import annotations
 
+import functools
 import os
 from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, lazy_gettext
+from babel import numbers
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
@@ -206,6 +208,13 @@ def _register_errors(app: Flask) -> None:
                     lazy_gettext("Nothing was changed. Please try again in a moment."))
 
 
+@functools.lru_cache(maxsize=4096)
+def _money_in(amount, currency: str, locale: str) -> str:
+    """An amount as the reader writes it; kept, since the live estimate prints the same few amounts again
+    and again and Babel's formatting is most of its rendering time."""
+    return numbers.format_currency(amount, currency, locale=locale)
+
+
 def _register_template_helpers(app: Flask) -> None:
     from .messages import audit_action_label
 
@@ -232,7 +241,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("money")
     def money(amount, currency: str = "EUR") -> str:
-        return format_currency(amount, currency)
+        return _money_in(amount, currency, str(get_locale()))
 
     @app.template_filter("date")
     def date_filter(value, style: str = "medium") -> str:
@@ -244,6 +253,4 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def site_context():
-        from flask_babel import get_locale
-
         return {"languages": app.config["LANGUAGES"], "current_language": str(get_locale())}
