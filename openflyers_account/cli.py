@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app club ...`, `staff ...`, `outbox send`, `demo load`."""
+"""Operator commands: `flask --app app club ...`, `staff ...`, `outbox send|status`, `demo load`."""
 from __future__ import annotations
 
 import click
@@ -108,13 +108,29 @@ def add_staff(email, role, name, password):
 @outbox_cli.command("send")
 @click.option("--limit", default=500, type=click.IntRange(min=1))
 def outbox_send(limit):
-    """Send queued e-mails; safe to run from cron on several hosts at once."""
+    """Send the queued e-mails that are due; safe to run from cron on several hosts at once."""
     from .mail.outbox import send_pending
+    from .models import utcnow
 
-    sent, failed = send_pending(limit)
-    click.echo(f"{sent} sent, {failed} failed (kept for the next run).")
-    if failed:
+    report = send_pending(utcnow(), limit)
+    click.echo(f"{report.sent} sent, {report.retrying} to try again later, {report.failed} failed"
+               + (" (see `outbox status`)." if report.failed else "."))
+    if report.retrying or report.failed:
         raise SystemExit(1)
+
+
+@outbox_cli.command("status")
+@click.option("--limit", default=20, type=click.IntRange(min=0), help="How many of the last failures to list.")
+def show_outbox_status(limit):
+    """Count the queued e-mails and list the last ones given up (kept, never retried)."""
+    from .mail.outbox import outbox_status
+    from .models import utcnow
+
+    status = outbox_status(utcnow(), limit)
+    click.echo(f"{status.queued} queued ({status.due} due now), {status.failed} failed.")
+    for message in status.recent_failures:
+        click.echo(f"failed #{message.id} to {message.recipient} at {message.failed_at:%Y-%m-%d %H:%M} UTC "
+                   f"after {message.attempts} tries: {message.last_error}")
 
 
 @demo_cli.command("load")

@@ -42,6 +42,11 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OpenFlyers <compte@openflyers.example>"),
         # Send right after the use case commits; cron's `flask outbox send` retries what failed.
         "MAIL_SEND_IMMEDIATELY": _bool("MAIL_SEND_IMMEDIATELY", True),
+        # Seconds an SMTP exchange may take: in `flask outbox send`, and (shorter) inside a web request.
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_REQUEST_TIMEOUT": float(os.environ.get("MAIL_REQUEST_TIMEOUT", "3")),
+        # Tries before a message is marked failed; it is kept and listed by `flask outbox status`.
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "10")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),

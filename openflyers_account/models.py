@@ -265,7 +265,12 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claim_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    #: Delivery tries so far, successful or not.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: No sender tries again before this time: the back-off after a failed try.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: Given up (refused for good, or MAIL_MAX_ATTEMPTS used up): kept for the operator, never retried.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(String(500), default="")
 
 

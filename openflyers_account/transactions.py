@@ -6,7 +6,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -38,10 +37,9 @@ def use_case(func: Callable[P, T]) -> Callable[P, T]:
             raise
         finally:
             _writing.reset(token)
-        if current_app.config.get("MAIL_SEND_IMMEDIATELY"):
-            from .mail.outbox import send_pending
+        from .mail.outbox import send_queued_by_this_use_case
 
-            send_pending()
+        send_queued_by_this_use_case()
         return result
 
     return wrapper

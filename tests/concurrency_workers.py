@@ -18,6 +18,18 @@ def issue_renewal_at(config: dict, club_id: int, barrier) -> str:
         return issue_renewal(club_id, order, date.today()).number
 
 
+def send_outbox_at(config: dict, barrier) -> int:
+    """Wait until every worker is ready, then send what is due, as `flask outbox send` does; returns how many."""
+    from openflyers_account import create_app
+    from openflyers_account.mail.outbox import send_pending
+    from openflyers_account.models import utcnow
+
+    app = create_app(config)
+    with app.app_context():
+        barrier.wait(timeout=120)
+        return send_pending(utcnow()).sent
+
+
 def login_attempts(config: dict, identifier: str, remote_addr: str, count: int) -> list[int]:
     """Wrong-password sign-ins from one worker process; returns the status codes."""
     import re

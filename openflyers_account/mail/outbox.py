@@ -1,17 +1,24 @@
-"""The outbox: queue messages in the caller's transaction, send them later, exactly once."""
+"""The outbox: queue messages in the caller's transaction, send them later, exactly once.
+
+A message is claimed (an atomic UPDATE) before it is sent, so senders on several hosts never send
+it twice. A failed try waits (RETRY_DELAYS) before the next one; after MAIL_MAX_ATTEMPTS tries, or
+at once when the server refuses the recipient or the message for good (a 5xx reply), the message
+is marked failed: kept, listed by `flask outbox status`, never retried.
+"""
 from __future__ import annotations
 
 import base64
 import logging
 import secrets
 import smtplib
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
@@ -20,6 +27,34 @@ log = logging.getLogger(__name__)
 
 #: A claim older than this belongs to a sender that died: another may take the message.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+#: Wait after the 1st, 2nd, ... failed try; the last one applies to every later try.
+RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 240))
+#: Where queue_mail keeps the messages of the running use case (the session is one per request).
+_QUEUED = "outbox_queued"
+
+
+def retry_delay(failed_tries: int) -> timedelta:
+    """How long a message waits after its `failed_tries`-th failed try (1, 5, 15, 60, then 240 min)."""
+    return RETRY_DELAYS[min(failed_tries, len(RETRY_DELAYS)) - 1]
+
+
+@dataclass
+class SendReport:
+    """What one run did: messages sent, to be tried again later, and given up for good."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+@dataclass
+class OutboxStatus:
+    """What waits in the outbox: queued messages (due now or backing off) and those given up."""
+
+    queued: int
+    due: int
+    failed: int
+    recent_failures: list[OutboxMessage] = field(default_factory=list)
 
 
 def queue_mail(recipient: str, template: str, attachments: list[dict] | None = None, **context) -> OutboxMessage:
@@ -37,6 +72,7 @@ def queue_mail(recipient: str, template: str, attachments: list[dict] | None = N
         attachments=attachments or [],
     )
     db.session.add(message)
+    db.session.info.setdefault(_QUEUED, []).append(message)
     return message
 
 
@@ -60,61 +96,199 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def _deliver(email: EmailMessage, message_id: int) -> None:
-    config = current_app.config
-    if config["MAIL_TRANSPORT"] == "file":
-        folder = Path(config["MAIL_OUTBOX_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{message_id:08d}.eml").write_bytes(email.as_bytes())
-        return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(email)
+class ServerUnavailable(Exception):
+    """The server cannot be reached, did not answer in time, or will not take mail from us now."""
 
 
-def _claim(message_id: int, token: str) -> bool:
-    """Take a message for this sender; an atomic UPDATE, so two hosts never both win."""
-    now = utcnow()
+class _Delivery:
+    """Where one run's messages go: `.eml` files, or one SMTP connection opened for the first message."""
+
+    def __init__(self, config, timeout: float):
+        self.config = config
+        self.timeout = timeout
+        self.smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> _Delivery:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+
+    def deliver(self, email: EmailMessage, message_id: int) -> None:
+        """Hand over one message; a refusal of this message raises SMTPRecipientsRefused or SMTPDataError."""
+        if self.config["MAIL_TRANSPORT"] == "file":
+            try:
+                folder = Path(self.config["MAIL_OUTBOX_DIR"])
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{message_id:08d}.eml").write_bytes(email.as_bytes())
+            except OSError as error:
+                raise ServerUnavailable(str(error)) from error
+            return
+        try:
+            if self.smtp is None:
+                self.smtp = self._connect()
+            self.smtp.send_message(email)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+            raise  # about this message only: the connection goes on with the next one
+        except (OSError, smtplib.SMTPException) as error:  # SMTPException is an OSError too
+            if self.smtp is not None:
+                self.smtp.close()
+                self.smtp = None
+            raise ServerUnavailable(str(error) or type(error).__name__) from error
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=self.timeout)
+        try:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def refused_for_good(error: smtplib.SMTPException) -> bool:
+    """A 5xx reply to the recipient or to the message: trying again cannot succeed."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
+
+
+def _claim(message_id: int, token: str, now: datetime) -> OutboxMessage | None:
+    """Take a due message for this sender; an atomic UPDATE, so two hosts never both win."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
             OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
         )
         .values(claimed_at=now, claim_token=token)
     )
     db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return None
+    return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
 
-def send_pending(limit: int = 100) -> tuple[int, int]:
-    """Send queued messages; returns (sent, failed). Safe to run on several hosts at once."""
+def _finish(message: OutboxMessage, token: str, **values) -> None:
+    """Write the result of a try, unless the claim went stale and another sender took the message."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == token)
+        .values(attempts=OutboxMessage.attempts + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _failed_try(message: OutboxMessage, token: str, error: str, now: datetime, for_good: bool) -> bool:
+    """Record a failed try; returns True when the message is now given up."""
+    tries = message.attempts + 1
+    given_up = for_good or tries >= current_app.config["MAIL_MAX_ATTEMPTS"]
+    values = {"claimed_at": None, "claim_token": None, "last_error": error[:500]}
+    if given_up:
+        values["failed_at"] = now
+    else:
+        values["next_attempt_at"] = now + retry_delay(tries)
+    log.warning("outbox message %s not sent (try %s%s): %s", message.id, tries,
+                ", given up" if given_up else "", error)
+    _finish(message, token, **values)
+    return given_up
+
+
+def _send(message_ids, now: datetime, timeout: float) -> SendReport:
     token = secrets.token_hex(16)
-    candidates = db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
+    report = SendReport()
+    with _Delivery(current_app.config, timeout) as delivery:
+        for message_id in message_ids:
+            message = _claim(message_id, token, now)
+            if message is None:
+                continue  # sent, given up, not due, or another sender has it
+            try:
+                email = build_email(message)
+            except Exception as error:  # noqa: BLE001 - a message that cannot be built never will be
+                log.exception("outbox message %s cannot be built", message_id)
+                _failed_try(message, token, f"cannot build the message: {error}", now, for_good=True)
+                report.failed += 1
+                continue
+            try:
+                delivery.deliver(email, message_id)
+            except ServerUnavailable as error:
+                # Nothing is lost: the message stays queued; the rest waits for the next run
+                # instead of each waiting out the timeout against a server that is down.
+                if _failed_try(message, token, str(error), now, for_good=False):
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+                break
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                if _failed_try(message, token, str(error), now, for_good=refused_for_good(error)):
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+            else:
+                _finish(message, token, sent_at=now)
+                report.sent += 1
+    return report
+
+
+def send_pending(now: datetime, limit: int = 500) -> SendReport:
+    """Send the messages due at `now`, oldest first; safe to run on several hosts at once."""
+    due = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+               OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
     ).all()
-    sent = failed = 0
-    for message_id in candidates:
-        if not _claim(message_id, token):
-            continue
-        message = db.session.get(OutboxMessage, message_id)
-        try:
-            _deliver(build_email(message), message_id)
-        except (OSError, smtplib.SMTPException) as error:
-            # Nothing is lost: the message stays queued and the next run tries again.
-            log.warning("outbox message %s not sent: %s", message_id, error)
-            message.claimed_at = None
-            message.claim_token = None
-            message.attempts += 1
-            message.last_error = str(error)[:500]
-            failed += 1
-        else:
-            message.sent_at = utcnow()
-            message.attempts += 1
-            sent += 1
-        db.session.commit()
-    return sent, failed
+    return _send(due, now, current_app.config["MAIL_TIMEOUT"])
+
+
+def send_queued_by_this_use_case() -> None:
+    """After a use case commits: try the messages it queued, and no others, with a short timeout.
+
+    This runs inside the web request: an SMTP server that is down or silent must not hold the
+    worker long, and the request must not take longer for messages other people are owed (A2:
+    the answer to "forgot password" must not tell which addresses have an account). Whatever
+    does not go now is left to `flask outbox send`.
+    """
+    queued = db.session.info.pop(_QUEUED, [])
+    if not current_app.config["MAIL_SEND_IMMEDIATELY"]:
+        return
+    # Rolled-back messages have no identity; read the ids without loading the expired rows again.
+    message_ids = [identity[0] for identity in (inspect(m).identity for m in queued) if identity]
+    if not message_ids:
+        return
+    try:
+        _send(message_ids, utcnow(), current_app.config["MAIL_REQUEST_TIMEOUT"])
+    except Exception:  # noqa: BLE001 - the change is committed: the user must not see an error
+        log.exception("outbox messages %s left for the next `flask outbox send`", message_ids)
+        db.session.rollback()
+
+
+def outbox_status(now: datetime, limit: int = 20) -> OutboxStatus:
+    """Counts of queued and failed messages, and the last failures, for the operator."""
+    waiting = (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+
+    def count(*conditions) -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*conditions))
+
+    return OutboxStatus(
+        queued=count(*waiting),
+        due=count(*waiting, OutboxMessage.next_attempt_at <= now),
+        failed=count(OutboxMessage.failed_at.is_not(None)),
+        recent_failures=list(db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
+            .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc()).limit(limit)
+        )),
+    )
