@@ -112,7 +112,7 @@ def main() -> None:
            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite'}"),
            "RATELIMIT_ENABLED": "0", "MAIL_SEND_IMMEDIATELY": "0", "MAIL_OUTBOX_DIR": str(workdir / "outbox")}
     prepare(env)
-    app_server, app_port = serve("app:app", env)
+    app_server, app_port = serve("benchmarks.floor:app", env)
     hello_server, hello_port = serve("benchmarks.hello:app", env)
     try:
         cookie = sign_in(app_port, "bench0")
@@ -121,6 +121,7 @@ def main() -> None:
         run_load(app_port, price_path, headers, CONNECTIONS, 2)  # warm-up
         run_load(hello_port, "/hello", {}, CONNECTIONS, 2)
         hello = run_load(hello_port, "/hello", {}, CONNECTIONS, SECONDS)
+        floor = run_load(app_port, "/_bench/signed-in", {"Cookie": cookie}, CONNECTIONS, SECONDS)
         price = run_load(app_port, price_path, headers, CONNECTIONS, SECONDS)
     finally:
         app_server.terminate()
@@ -131,6 +132,7 @@ def main() -> None:
     print(f"database: {env['DATABASE_URL'].split(':', 1)[0]}, gunicorn 2 workers, {CONNECTIONS} connections, "
           f"{SECONDS:.0f} s each")
     print(hello.line("bare /hello"))
+    print(floor.line("signed-in empty page") + f"   ({floor.rate / hello.rate:.0%} of bare)")
     print(price.line("/renewal/price"))
     ratio = price.rate / hello.rate
     print(f"price partial throughput = {ratio:.0%} of the bare endpoint (aim >= 60 %), "
