@@ -42,6 +42,16 @@ MESSAGES = {
     "payment_refused": _l("This payment cannot be recorded: the amount must be whole cents and not zero, and the "
                           "invoice must still take payments."),
     "payment_already_reversed": _l("This payment has already been reversed."),
+    "cheque_already_recorded": _l("Cheque %(number)s (%(bank)s) is already recorded on this invoice: %(amount)s "
+                                  "received on %(day)s. Nothing was recorded again."),
+    "transfer_already_recorded": _l("The transfer %(reference)s is already recorded on this invoice: %(amount)s "
+                                    "received on %(day)s. Nothing was recorded again."),
+    "statement_entry_already_recorded": _l("Entry %(entry)s is already recorded as a payment of invoice "
+                                           "%(invoice)s. Untick it or set it aside, then confirm again. Nothing "
+                                           "was recorded."),
+    "statement_other_account": _l("This statement is for the account %(account)s, not for the account invoices "
+                                  "are paid to (%(expected)s). Import the statement of that account. Nothing was "
+                                  "imported."),
     "cheques_unavailable": _l("A chosen cheque is already on a deposit slip, was reversed, or is not a received "
                               "cheque. Reload the page and choose again."),
     "statement_malformed": _l("This file cannot be read as a CAMT.053 bank statement: it is damaged, incomplete or "

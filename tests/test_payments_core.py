@@ -1,8 +1,11 @@
 """Recording payments against invoices (M4, R4, I5)."""
+import html
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from openflyers_account.billing.operations import issue_renewal
@@ -84,3 +87,43 @@ def test_i5_a_cancelled_invoice_takes_no_payment(invoice, app):
         cancel_renewal(invoice.club, invoice.number, date.today())
     with pytest.raises(NotPayable):
         operations.record_payment(invoice.id, Decimal("10.00"), PaymentMethod.CHEQUE, date.today(), "x")
+
+
+def dashboard(client) -> str:
+    return html.unescape(client.get("/").get_data(as_text=True))
+
+
+def badge(page: str) -> tuple[str, str]:
+    """The subscription card's status class and badge text."""
+    status, text = re.search(r'class="card status status-(\w+)".*?<p class="badge">([^<]*)</p>', page, re.S).groups()
+    return status, text.strip()
+
+
+def test_r4_the_dashboard_shows_the_balance_left_then_the_period_active_once_paid(client, sign_in, invoice, make):
+    staff = make.staff()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in("mermoz")
+    assert badge(dashboard(client)) == ("none", "No subscription yet")
+
+    operations.record_payment(invoice.id, Decimal("100.00"), PaymentMethod.CHEQUE, date.today(), staff,
+                              reference="1234567", bank="LCL", drawer="Mermoz")
+    page = dashboard(client)
+    # M4: the club sees what is left, not the invoice's total, and the period waits for the rest (R4).
+    assert f"Your renewal invoice {invoice.number}" in page and "is partly paid: €332.00 left to pay." in page
+    assert "€432.00" not in page
+    assert badge(page) == ("none", "No subscription yet")
+
+    operations.record_payment(invoice.id, Decimal("332.00"), PaymentMethod.TRANSFER, date.today(), staff)
+    page = dashboard(client)
+    assert badge(page) == ("active", "Active")
+    period = period_of(invoice)
+    assert f"Current period: {format_date(period.start_date, 'medium', locale='en')} to " \
+           f"{format_date(period.end_date, 'medium', locale='en')}" in page
+    assert invoice.number not in page, "nothing left to pay"
+
+
+def test_r4_an_unpaid_invoice_shows_its_full_amount_on_the_dashboard(client, sign_in, invoice):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in("mermoz")
+    assert f"Your renewal invoice {invoice.number}" in dashboard(client)
+    assert "is waiting for payment: €432.00." in dashboard(client)

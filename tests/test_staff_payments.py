@@ -84,7 +84,7 @@ def period_of(invoice: Invoice) -> SubscriptionPeriod:
     return db.session.scalar(select(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id))
 
 
-def test_m4_r4_a_partial_then_a_full_payment_pay_the_invoice_start_the_period_and_mail_the_club(
+def test_m4_r4_a5_a_partial_then_a_full_payment_pay_the_invoice_start_the_period_log_and_mail_the_club(
         client, agent, invoice, mailbox):
     first = record(client, invoice.number, amount="100,50")
     assert first.status_code == 302 and first.headers["Location"].endswith(f"/staff/invoices/{invoice.number}#payments")
@@ -102,8 +102,15 @@ def test_m4_r4_a_partial_then_a_full_payment_pay_the_invoice_start_the_period_an
         Decimal("100.50"), PaymentMethod.CHEQUE, "1234567", "Crédit Agricole", "Aéroclub Mermoz", AGENT)
     assert (transfer.amount, transfer.method, transfer.reference, transfer.bank) == (
         Decimal("475.50"), PaymentMethod.TRANSFER, "VIR MERMOZ 42", "")
-    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payment.recorded")).all()
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payment.recorded")
+                               .order_by(AuditEntry.id)).all()
     assert [entry.actor for entry in audit] == [AGENT, AGENT]
+    # A5: the log says which cheque it was, from whom and when it arrived, without opening the payment.
+    assert audit[0].details == {"invoice": invoice.number, "amount": "100.50", "method": "cheque",
+                                "received_on": TODAY.isoformat(), "reference": "1234567",
+                                "bank": "Crédit Agricole", "drawer": "Aéroclub Mermoz"}
+    assert (audit[1].details["received_on"], audit[1].details["bank"], audit[1].details["drawer"]) == (
+        TODAY.isoformat(), "", "")
     for address in ("contact@mermoz.example", "tresorier@mermoz.example"):
         assert len(mailbox.to(address)) == 2 + 1  # the invoice, then one confirmation per payment
 
@@ -139,35 +146,79 @@ def test_m4_the_same_form_sent_twice_records_one_payment(client, agent, invoice)
                              .where(AuditEntry.action == "payment.recorded")) == 1
 
 
-def test_m4_two_staff_confirming_the_same_cheque_at_once_record_it_once(app, client, agent, make, invoice):
-    """Four browsers send one rendering of the form at the same moment, on both databases."""
-    data = payment_form(client, invoice.number)
-    browsers = [client]
-    for number in range(3):
+def signed_in_colleagues(app, make, count: int) -> list:
+    """`count` more staff members, each in a browser of their own, signed in."""
+    browsers = []
+    for number in range(count):
         other = app.test_client()
         other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         email = f"colleague{number}@openflyers.example"
         make.staff(StaffRole.STAFF, email=email)
         assert post_form(other, "/staff/login", {"email": email, "password": PASSWORD}).status_code == 302
         browsers.append(other)
-    tokens = [hidden_fields(b.get(f"/staff/invoices/{invoice.number}").get_data(as_text=True))["csrf_token"]
-              for b in browsers]
-    barrier = threading.Barrier(len(browsers))
-    statuses: list[int] = []
+    return browsers
 
-    def confirm(browser, token):
+
+def post_at_once(number: str, posts: list[tuple]) -> list:
+    """Send each (browser, form) at the same moment; the responses, in the same order."""
+    barrier = threading.Barrier(len(posts))
+    responses: list = [None] * len(posts)
+
+    def send(index: int, browser, data: dict) -> None:
         barrier.wait(timeout=30)
-        response = browser.post(f"/staff/invoices/{invoice.number}/payments", data={**data, "csrf_token": token})
-        statuses.append(response.status_code)
+        responses[index] = browser.post(f"/staff/invoices/{number}/payments", data=data)
 
-    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(browsers, tokens, strict=True)]
+    threads = [threading.Thread(target=send, args=(index, *post)) for index, post in enumerate(posts)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert statuses == [302] * 4
+    return responses
+
+
+@pytest.mark.parametrize("method, fields, message", [
+    ("cheque", {"cheque_number": "1234567", "bank": "LCL"},
+     "Cheque 1234567 (LCL) is already recorded on this invoice: €576.00 received on"),
+    ("transfer", {"transfer_reference": "VIR MERMOZ 42", "cheque_number": "", "bank": "", "drawer": ""},
+     "The transfer VIR MERMOZ 42 is already recorded on this invoice: €576.00 received on"),
+])
+def test_m4_two_staff_confirming_the_same_cheque_at_once_record_it_once(
+        app, client, agent, make, invoice, method, fields, message):
+    """Four staff members each load their own page (their own one-time key) and send the same cheque
+    (or transfer) at the same moment: one payment, the others are told it is already there."""
+    browsers = [client, *signed_in_colleagues(app, make, 3)]
+    forms = [payment_form(browser, invoice.number, method=method, **fields) for browser in browsers]
+    assert len({form["request_key"] for form in forms}) == len(browsers)
+
+    responses = post_at_once(invoice.number, list(zip(browsers, forms, strict=True)))
+    assert sorted(response.status_code for response in responses) == [302, 422, 422, 422]
+    for refused in (response for response in responses if response.status_code == 422):
+        page = html.unescape(refused.get_data(as_text=True))
+        field = "cheque_number" if method == "cheque" else "transfer_reference"
+        errors = page.split(f'id="{field}-errors"')[1].split("</div>")[0]
+        assert message in errors
     (payment,) = payments_of(invoice)
     assert payment.amount == Decimal("576.00") and status_of(invoice) is InvoiceStatus.PAID
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "payment.recorded")) == 1
+
+
+def test_m4_the_same_cheque_entered_again_later_is_refused_until_it_is_reversed(app, client, agent, make, invoice):
+    admin = make.staff(StaffRole.ADMIN, email=ADMIN)
+    assert record(client, invoice.number, amount="100", cheque_number="1234567", bank="LCL").status_code == 302
+    # Spaces and case do not make another cheque.
+    again = record(client, invoice.number, amount="100", cheque_number="123 4567", bank="lcl ")
+    assert again.status_code == 422
+    assert "Cheque 1234567 (LCL) is already recorded on this invoice" in html.unescape(again.get_data(as_text=True))
+    # Another cheque number, or the same number at another bank, is another cheque.
+    assert record(client, invoice.number, amount="100", cheque_number="1234568", bank="LCL").status_code == 302
+    assert record(client, invoice.number, amount="100", cheque_number="1234567", bank="BNP").status_code == 302
+    first = payments_of(invoice)[0]
+    operations.reverse_payment(first.id, admin, "cheque bounced")
+    # Presented again after it bounced: recorded again.
+    assert record(client, invoice.number, amount="100", cheque_number="1234567", bank="LCL").status_code == 302
+    assert [p.amount for p in payments_of(invoice)] == [Decimal("100.00")] * 3 + [Decimal("-100.00"),
+                                                                                   Decimal("100.00")]
 
 
 def test_m4_the_same_request_key_from_four_threads_records_one_payment(app, invoice, make):

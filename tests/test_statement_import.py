@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -27,7 +28,7 @@ from openflyers_account.models import (
 )
 from openflyers_account.payments import operations, statements
 from openflyers_account.payments.statements import StatementRefused
-from tests.conftest import csrf_token, post_form
+from tests.conftest import PASSWORD, csrf_token, post_form
 from tests.domain.camt_factory import CamtEntry, camt053
 
 AGENT = "agent@openflyers.example"
@@ -415,3 +416,79 @@ def test_a5_imports_and_decisions_land_in_the_audit_log(client, agent, mermoz):
     assert {"statement.imported", "payment.recorded", "statement.matches_confirmed"} <= set(actions)
     page = page_text(client.get("/staff/audit"))
     assert "Bank statement imported" in page and "Bank statement payments confirmed" in page
+
+
+# -- the account the statement is for --------------------------------------------------------------------
+
+OTHER_IBAN = "FR7610107001011234567890129"
+
+
+def test_m5_a_statement_of_another_account_is_refused_and_records_nothing(client, agent, mermoz):
+    response = upload(client, camt053([by_reference(mermoz)], iban=OTHER_IBAN))
+    assert response.status_code == 422
+    assert ("This statement is for the account FR76 1010 7001 0112 3456 7890 129, not for the account invoices are "
+            "paid to (FR76 3000 6000 0112 3456 7890 189). Import the statement of that account. Nothing was "
+            "imported.") in page_text(response)
+    assert counts() == (0, 0, 0)
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "statement.imported")) is None
+
+
+def test_m5_the_account_is_compared_without_spaces_or_case(app, client, agent, mermoz):
+    app.config["SELLER_IBAN"] = "fr76 3000 6000 0112 3456 7890 189"
+    statement_id = imported(client, camt053([by_reference(mermoz)], iban="FR76 3000 6000 0112 3456 7890 189"))
+    assert [entry.invoice_id for entry in entries_of(statement_id)] == [mermoz.id]
+
+
+# -- nothing recorded twice, across ways in --------------------------------------------------------------
+
+
+def test_m4_m5_a_transfer_entered_by_hand_is_not_recorded_again_from_the_statement(client, agent, mermoz):
+    operations.record_payment(mermoz.id, Decimal("100.00"), PaymentMethod.TRANSFER, BOOKED, agent,
+                              reference="BANKREF1")
+    statement_id = imported(client, camt053([
+        CamtEntry(amount=Decimal("100.00"), creditor_reference=mermoz.creditor_reference, servicer_ref="BANKREF1")]))
+    [entry] = entries_of(statement_id)
+    response = confirm(client, statement_id, [entry.id])
+    assert response.status_code == 422
+    assert (f"Entry BANKREF1 is already recorded as a payment of invoice {mermoz.number}. Untick it or set it aside"
+            in page_text(response))
+    assert counts()[2] == 1 and entries_of(statement_id)[0].status is StatementEntryStatus.PENDING
+
+
+def test_m5_two_staff_confirming_the_same_statement_at_once_record_each_payment_once(
+        app, client, agent, make, mermoz, latecoere, guillaumet):
+    statement_id = imported(client, camt053([by_reference(invoice, f"BANKREF{n}")
+                                             for n, invoice in enumerate((mermoz, latecoere, guillaumet), 1)]))
+    entry_ids = [entry.id for entry in entries_of(statement_id)]
+    browsers = [client]
+    for number in range(2):
+        colleague = app.test_client()
+        colleague.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        make.staff(email=f"colleague{number}@openflyers.example")
+        assert post_form(colleague, "/staff/login", {"email": f"colleague{number}@openflyers.example",
+                                                     "password": PASSWORD}).status_code == 302
+        browsers.append(colleague)
+    path = f"/staff/statements/{statement_id}"
+    # Each staff member has the confirmation page open in their own browser.
+    forms = [{"entries": [str(i) for i in entry_ids], "csrf_token": csrf_token(browser, path)} for browser in browsers]
+    barrier = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def confirm_at_once(browser, form) -> None:
+        barrier.wait(timeout=30)
+        statuses.append(browser.post(f"{path}/confirm", data=form).status_code)
+
+    threads = [threading.Thread(target=confirm_at_once, args=pair) for pair in zip(browsers, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [302] * len(browsers)
+    db.session.expire_all()
+    payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
+    assert sorted(p.statement_entry_id for p in payments) == entry_ids
+    assert {p.invoice_id for p in payments} == {mermoz.id, latecoere.id, guillaumet.id}
+    assert all(fresh(invoice).status is InvoiceStatus.PAID for invoice in (mermoz, latecoere, guillaumet))
+    assert [e.status for e in entries_of(statement_id)] == [StatementEntryStatus.CONFIRMED] * 3
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "statement.matches_confirmed")) == 1

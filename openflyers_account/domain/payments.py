@@ -175,6 +175,22 @@ def record_payment(
     return after
 
 
+def payment_identity(method: PaymentMethod, reference: str, bank: str = "") -> tuple[str, ...] | None:
+    """What tells one received cheque or transfer from another, or None when nothing does (M4).
+
+    A cheque is its number at its bank (spaces and case aside); a transfer is the bank's reference
+    for it. Two entries with the same identity on one invoice are the same money entered twice.
+    """
+    if method is PaymentMethod.CHEQUE:
+        number = "".join(reference.split()).casefold()
+        return (method.value, number, " ".join(bank.split()).casefold()) if number else None
+    if method is PaymentMethod.TRANSFER:
+        text = " ".join(reference.split()).casefold()
+        return (method.value, text) if text else None
+    # Card payments are told apart by the provider's event and checkout session (M1).
+    return None
+
+
 def is_overdue(state: InvoiceState, due_date: date, today: date) -> bool:
     """True when money is still due after the due date; derived, never stored (I5)."""
     # The due date itself is still on time.

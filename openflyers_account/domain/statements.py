@@ -304,13 +304,28 @@ def parse_statement(data: bytes, *, max_bytes: int) -> Statement:
     created_text = _text(statement, paths.created) or _text(root, paths.group_created)
     parsed = Statement(
         id=statement_id or _statement_id(statement, paths),
-        account_iban=iban.replace(" ", "").upper(),
+        account_iban=compact_iban(iban),
         created_at=_datetime(created_text, "CreDtTm"),
         entries=tuple(entries),
     )
     if not parsed.credits:
         raise StatementError(StatementErrorCode.NO_CREDIT, f"{len(parsed.entries)} booked entries, no credit")
     return parsed
+
+
+def compact_iban(iban: str) -> str:
+    """An IBAN as a comparable string: no spaces, upper case ("fr76 3000 ..." -> "FR763000...")."""
+    return "".join(iban.split()).upper()
+
+
+def is_statement_of(statement: Statement, account_iban: str) -> bool:
+    """True when the statement is for the account `account_iban`, the one invoices are paid to (M5).
+
+    A statement that names no IBAN, or a check with no account configured, has nothing to compare.
+    """
+    if not statement.account_iban or not account_iban.strip():
+        return True
+    return compact_iban(statement.account_iban) == compact_iban(account_iban)
 
 
 def _root_paths(root: Element) -> _Paths:

@@ -18,3 +18,21 @@ class PaymentRefused(PaymentsError):
     """The amount or the reversal breaks a rule of the transition table (M4, I5)."""
 
     code = "payment_refused"
+
+
+class AlreadyRecorded(PaymentsError):
+    """The same cheque or transfer is already on the invoice and not reversed: entered twice (M4)."""
+
+
+class ChequeAlreadyRecorded(AlreadyRecorded):
+    """A cheque with this number and bank is already recorded on the invoice (M4)."""
+
+    code = "cheque_already_recorded"
+    field = "cheque_number"
+
+
+class TransferAlreadyRecorded(AlreadyRecorded):
+    """A transfer with this bank reference is already recorded on the invoice (M4)."""
+
+    code = "transfer_already_recorded"
+    field = "transfer_reference"

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..transactions import use_case
 from ..web import external_url
-from .errors import NotPayable, PaymentRefused
+from .errors import ChequeAlreadyRecorded, NotPayable, PaymentRefused, TransferAlreadyRecorded
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, rece
     if invoice.kind is not InvoiceKind.INVOICE:
         raise NotPayable()
     before = position(invoice)
+    _refuse_same_money_twice(before.payments, method, reference, bank)
     try:
         after = rules.record_payment(before.amount_owed or invoice.total_incl_vat,
                                      [p.amount for p in before.payments], before.settlement.state
@@ -104,9 +105,28 @@ def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, rece
     _settle(invoice, after)
     if isinstance(recorded_by, StaffUser):
         audit.record(recorded_by, "payment.recorded", invoice.club, invoice=invoice.number, amount=str(amount),
-                     method=str(method), reference=reference)
+                     method=str(method), received_on=received_on.isoformat(), reference=reference, bank=bank,
+                     drawer=drawer)
     _queue_payment_mail(invoice, payment, after)
     return payment
+
+
+def _refuse_same_money_twice(payments: list[Payment], method: PaymentMethod, reference: str, bank: str) -> None:
+    """Refuse a cheque or transfer already on the invoice and not reversed (M4).
+
+    Called under the invoice lock: two staff entering the same cheque from their own pages at the
+    same moment queue there, and the second one sees the first one's payment.
+    """
+    identity = rules.payment_identity(method, reference, bank)
+    if identity is None:
+        return
+    reversed_ids = {payment.reverses_id for payment in payments if payment.reverses_id is not None}
+    for earlier in payments:
+        if (earlier.amount > 0 and earlier.id not in reversed_ids
+                and rules.payment_identity(earlier.method, earlier.reference, earlier.bank) == identity):
+            error = ChequeAlreadyRecorded if method is PaymentMethod.CHEQUE else TransferAlreadyRecorded
+            raise error(number=earlier.reference, bank=earlier.bank, reference=earlier.reference,
+                        amount=earlier.amount, day=earlier.received_on)
 
 
 def _already_recorded(provider_event_id, statement_entry_id, request_key) -> Payment | None:

@@ -22,6 +22,8 @@ from ..domain.statements import (
     OpenInvoice,
     StatementEntry,
     StatementError,
+    compact_iban,
+    is_statement_of,
     match_entries,
     parse_statement,
 )
@@ -37,7 +39,7 @@ from ..models import (
     StatementEntryStatus,
 )
 from ..transactions import use_case
-from .errors import PaymentsError
+from .errors import AlreadyRecorded, PaymentsError
 from .operations import lock_invoice, record_payment
 
 #: Largest statement file accepted when STATEMENT_MAX_BYTES is not configured: about 20,000 entries.
@@ -86,6 +88,11 @@ def import_statement(staff: StaffUser, data: bytes, filename: str = "") -> BankS
         parsed = parse_statement(data, max_bytes=max_bytes)
     except StatementError as error:
         raise StatementRefused(f"statement_{error.code}", max_bytes=max_bytes) from error
+    seller_iban = current_app.config.get("SELLER_IBAN") or ""
+    if not is_statement_of(parsed, seller_iban):
+        # Another of the company's accounts, or another company's: its credits pay none of our invoices.
+        raise StatementRefused("statement_other_account", account=_grouped(parsed.account_iban),
+                               expected=_grouped(seller_iban))
     if len(parsed.id) > _STATEMENT_REF_MAX or any(len(entry.entry_ref) > _ENTRY_REF_MAX for entry in parsed.credits):
         raise StatementRefused("statement_malformed")
     file_sha256 = hashlib.sha256(data).hexdigest()
@@ -129,6 +136,12 @@ def import_statement(staff: StaffUser, data: bytes, filename: str = "") -> BankS
                  skipped=len(parsed.credits) - len(rows),
                  proposed=sum(1 for row in rows if row["invoice_id"] is not None))
     return statement
+
+
+def _grouped(iban: str) -> str:
+    """An IBAN in groups of four, as banks print it and staff read it."""
+    compact = compact_iban(iban)
+    return " ".join(compact[start:start + 4] for start in range(0, len(compact), 4))
 
 
 def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -222,6 +235,10 @@ def confirm_matches(staff: StaffUser, statement_id: int, entry_ids: Iterable[int
         try:
             payment = record_payment(entry.invoice_id, entry.amount, PaymentMethod.TRANSFER, entry.booking_date, staff,
                                      reference=entry.entry_ref, note=note, statement_entry_id=entry.id)
+        except AlreadyRecorded as error:
+            # Staff entered this transfer by hand with the bank's reference before confirming it here.
+            raise StatementRefused("statement_entry_already_recorded", entry=entry.entry_ref,
+                                   invoice=invoice.number) from error
         except PaymentsError as error:
             raise StatementRefused("statement_entry_not_payable", entry=entry.entry_ref,
                                    invoice=invoice.number) from error

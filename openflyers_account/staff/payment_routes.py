@@ -37,7 +37,12 @@ def record_payment(number: str):
             reference=form.reference(), bank=bank, drawer=drawer, note=form.note.data or "",
             request_key=form.request_key.data)
     except PaymentsError as error:
-        form.form_errors.append(error_message(error.code, **error.params))
+        message = error_message(error.code, **error.params)
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
         return _invoice_page(_document_or_404(number), payment_form=form, status=422)
     except IntegrityError:
         # The key's unique index caught a submission the invoice lock could not see (another invoice's form).

@@ -20,6 +20,7 @@ from openflyers_account.domain.payments import (
     Settlement,
     check_transition,
     is_overdue,
+    payment_identity,
     record_payment,
     settle,
 )
@@ -230,3 +231,28 @@ def test_i5_recorded_payments_only_follow_listed_transitions(
     after = record_payment(total, entries, False, amount)
     assert (before.state, PAYMENT, after.state) in ALLOWED
     assert after.paid == before.paid + amount
+
+
+CHEQUE, TRANSFER, CARD = PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMethod.CARD
+
+
+@pytest.mark.parametrize("first, second, same", [
+    ((CHEQUE, "1234567", "LCL"), (CHEQUE, "1234567", "LCL"), True),
+    ((CHEQUE, "1234567", "LCL"), (CHEQUE, " 123 4567 ", "lcl"), True),
+    ((CHEQUE, "1234567", "Crédit  Agricole"), (CHEQUE, "1234567", "crédit agricole"), True),
+    ((CHEQUE, "1234567", "LCL"), (CHEQUE, "1234568", "LCL"), False),
+    ((CHEQUE, "1234567", "LCL"), (CHEQUE, "1234567", "BNP"), False),
+    ((CHEQUE, "1234567", ""), (TRANSFER, "1234567", ""), False),
+    ((TRANSFER, "VIR MERMOZ 42", ""), (TRANSFER, "vir  mermoz 42", "ignored"), True),
+    ((TRANSFER, "VIR MERMOZ 42", ""), (TRANSFER, "VIR MERMOZ 43", ""), False),
+])
+def test_m4_a_cheque_is_its_number_and_bank_a_transfer_its_bank_reference(first, second, same):
+    assert (payment_identity(*first) == payment_identity(*second)) is same
+    assert payment_identity(*first) is not None
+
+
+@pytest.mark.parametrize("method, reference, bank", [
+    (CHEQUE, "", "LCL"), (CHEQUE, "   ", "LCL"), (TRANSFER, "", ""), (CARD, "cs_test_1", ""),
+])
+def test_m4_an_entry_without_a_reference_is_never_taken_for_another(method, reference, bank):
+    assert payment_identity(method, reference, bank) is None

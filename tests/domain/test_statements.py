@@ -17,6 +17,7 @@ from openflyers_account.domain.statements import (
     StatementEntry,
     StatementErrorCode,
     StatementError,
+    is_statement_of,
     match_entries,
     name_words,
     parse_statement,
@@ -412,3 +413,19 @@ def test_m5_ten_thousand_entries_parse_and_match_in_under_three_seconds() -> Non
     assert len(matches) == 10_000
     assert all(match.invoice_number == invoice.number for match, invoice in zip(matches, invoices))
     assert elapsed < 3
+
+
+@pytest.mark.parametrize("seller_iban, expected", [
+    (VENDOR_IBAN, True),
+    ("fr76 3000 6000 0112 3456 7890 189", True),
+    ("FR7610107001011234567890129", False),
+    ("", True),  # no account configured: nothing to compare with
+])
+def test_m5_a_statement_is_for_the_account_invoices_are_paid_to(seller_iban: str, expected: bool) -> None:
+    statement = parse_statement(camt053([CamtEntry(D("10.00"))]), max_bytes=MAX_BYTES)
+    assert is_statement_of(statement, seller_iban) is expected
+
+
+def test_m5_a_statement_naming_no_iban_has_nothing_to_compare() -> None:
+    statement = replace(parse_statement(camt053([CamtEntry(D("10.00"))]), max_bytes=MAX_BYTES), account_iban="")
+    assert is_statement_of(statement, VENDOR_IBAN)
