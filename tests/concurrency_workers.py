@@ -45,3 +45,13 @@ def login_attempts(config: dict, identifier: str, remote_addr: str, count: int) 
                                                "csrf_token": token}, environ_base={"REMOTE_ADDR": remote_addr})
         codes.append(response.status_code)
     return codes
+
+
+def deliver_webhook_at(config: dict, path: str, body: bytes, headers: dict, barrier) -> tuple[int, str]:
+    """Wait until every worker is ready, then post one provider notification; returns its status and outcome."""
+    from openflyers_account import create_app
+
+    client = create_app(config).test_client()
+    barrier.wait(timeout=120)
+    response = client.post(path, data=body, content_type="application/json", headers=headers)
+    return response.status_code, (response.get_json(silent=True) or {}).get("status", "")

@@ -1,5 +1,6 @@
 """Recording payments against invoices (M4, R4, I5)."""
 import html
+import multiprocessing
 import re
 from datetime import date
 from decimal import Decimal
@@ -13,9 +14,12 @@ from openflyers_account.billing.renewal import RenewalOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
-from openflyers_account.models import Invoice, InvoiceStatus, SubscriptionPeriod
-from openflyers_account.payments import operations
+from openflyers_account.models import CardCheckout, Invoice, InvoiceStatus, Payment, SubscriptionPeriod
+from openflyers_account.payments import card, operations
 from openflyers_account.payments.errors import NotPayable, PaymentRefused
+from openflyers_account.payments.providers.demo import sign
+from tests.concurrency_workers import deliver_webhook_at
+from tests.test_card_payments import demo_event, secret_of
 
 
 @pytest.fixture
@@ -127,3 +131,31 @@ def test_r4_an_unpaid_invoice_shows_its_full_amount_on_the_dashboard(client, sig
     sign_in("mermoz")
     assert f"Your renewal invoice {invoice.number}" in dashboard(client)
     assert "is waiting for payment: €432.00." in dashboard(client)
+
+
+# -- the same notification from several worker processes at once (M1) -------------------------------------
+
+WEBHOOK_WORKERS = 4
+
+
+@pytest.mark.slow
+def test_m1_the_same_signed_notification_from_several_processes_at_once_records_one_payment(app, app_config, invoice):
+    """Gunicorn workers on one or several hosts may each receive a retry of the same event at once."""
+    with app.test_request_context():
+        card.start_card_payment(invoice.club, invoice.number)
+    checkout = db.session.scalar(select(CardCheckout).where(CardCheckout.invoice_id == invoice.id))
+    body = demo_event(checkout, invoice.number)
+    headers = {"Demo-Signature": sign(body, secret_of(app))}
+    config = {**app_config, "MAIL_SEND_IMMEDIATELY": False}
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.concurrency_workers", "openflyers_account.payments.card"])
+    with context.Manager() as manager, context.Pool(WEBHOOK_WORKERS) as pool:
+        barrier = manager.Barrier(WEBHOOK_WORKERS)
+        answers = pool.starmap(deliver_webhook_at, [(config, "/webhooks/demo", body, headers, barrier)] *
+                               WEBHOOK_WORKERS, chunksize=1)
+    assert sorted(answers) == [(200, "already_applied")] * (WEBHOOK_WORKERS - 1) + [(200, "applied")]
+    db.session.expire_all()
+    [payment] = db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
+    assert payment.amount == invoice.total_incl_vat and payment.method is PaymentMethod.CARD
+    assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
+    assert period_of(invoice).activated_at is not None

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -190,6 +191,32 @@ def test_m1_a_stripe_event_delivered_three_times_records_one_payment(client, inv
     statuses = [deliver(client, body).get_json()["status"] for _ in range(3)]
     assert statuses == ["applied", "already_applied", "already_applied"]
     assert len(payments_of(invoice)) == 1
+
+
+@pytest.mark.parametrize("event_ids", [["evt_1PaidTest"] * 6, ["evt_1PaidTest", "evt_2PaidTest"] * 3],
+                         ids=["same event", "two events for one session"])
+def test_m1_stripe_events_delivered_concurrently_record_one_payment(app, invoice, opened, event_ids):
+    """Stripe retries, and may send a session's completion and its async success, at the same moment."""
+    bodies = [stripe_event(opened, event_id=event_id) for event_id in event_ids]
+    barrier = threading.Barrier(len(bodies))
+    answers: list = [None] * len(bodies)
+
+    def deliver_at_once(index: int) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        answers[index] = deliver(client, bodies[index])
+
+    threads = [threading.Thread(target=deliver_at_once, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [answer.status_code for answer in answers] == [200] * len(bodies)
+    assert sorted(answer.get_json()["status"] for answer in answers) == (
+        ["already_applied"] * (len(bodies) - 1) + ["applied"])
+    [payment] = payments_of(invoice)
+    assert payment.amount == Decimal("432.00") and payment.recorded_by == "stripe"
+    assert status_of(invoice) is InvoiceStatus.PAID
 
 
 def test_m1_a_bank_debit_pays_when_its_async_event_arrives(client, invoice, opened):
