@@ -198,14 +198,15 @@ def test_m2_m3_another_clubs_invoice_is_404_on_every_pay_url(client, invoice, ma
 
 
 @pytest.mark.parametrize("number", ["F-2099-99999", "AV-2026-00001", "../etc", "x" * 300])
-def test_unknown_invoice_numbers_are_404_on_the_pay_pages(client, mermoz, number):
+def test_m1_m3_unknown_invoice_numbers_are_404_on_the_pay_pages(client, mermoz, number):
     assert client.get(f"/invoices/{number}/pay").status_code == 404
 
 
-def test_the_pay_pages_are_for_signed_in_clubs(client, invoice):
+def test_m1_m3_the_pay_pages_are_for_signed_in_clubs(client, invoice):
     client.get("/logout")
-    response = client.get(f"/invoices/{invoice.number}/pay")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    for suffix in ("/pay", "/pay/transfer", "/pay/cheque"):
+        response = client.get(f"/invoices/{invoice.number}{suffix}")
+        assert response.status_code == 302 and "/login" in response.headers["Location"], suffix
 
 
 def test_i5_a_cancelled_invoice_needs_no_payment(app, client, invoice, mermoz):
