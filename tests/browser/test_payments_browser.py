@@ -33,7 +33,18 @@ def test_m1_r4_treasurer_pays_by_card_and_sees_the_invoice_paid(page, live_serve
     expect(page.get_by_text(f"la facture {invoice.number} est réglée")).to_be_visible(timeout=10_000)
     page.goto(f"{live_server}/invoices")
     expect(page.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")
+    expect_period_active(page, live_server)
     assert not page_problems, page_problems
+
+
+def expect_period_active(page, live_server) -> None:
+    """The dashboard says the paid period is in production (R4), and nothing is left to pay."""
+    page.goto(f"{live_server}/")
+    subscription = page.locator("section.status")
+    expect(subscription).to_have_class(re.compile(r"\bstatus-active\b"))
+    expect(subscription.locator(".badge")).to_have_text("Actif")
+    expect(subscription.locator(".period")).to_contain_text("Période en cours")
+    expect(page.get_by_text("attend son règlement")).to_have_count(0)
 
 
 def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid(browser, live_server, invoice, make,
@@ -45,6 +56,8 @@ def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid
     expect(club_page.locator("svg").first).to_be_visible()
     expect(club_page.get_by_text(invoice.creditor_reference[:4])).not_to_have_count(0)
     club_page.get_by_role("button", name="J'ai effectué le virement").click()
+    expect(club_page.locator("p.flash-success")).to_contain_text(
+        "Merci. Nous vous confirmerons par e-mail l'arrivée du virement sur notre compte")
 
     statement = tmp_path / "releve.xml"
     statement.write_bytes(camt053([CamtEntry(amount=invoice.total_incl_vat, debtor_name="AEROCLUB MERMOZ",
@@ -54,7 +67,10 @@ def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid
     staff_page = browser.new_context(locale="fr-FR").new_page()
     page_problems.watch(staff_page)
     staff_sign_in(staff_page, live_server, "agent@openflyers.example")
-    expect(staff_page.get_by_text(invoice.number).first).to_be_visible()  # the declaration waits on the home page
+    # The declaration waits on the home page: in its own section, not only in the unpaid list.
+    declaration = staff_page.locator("#declarations tbody tr", has_text=invoice.number)
+    expect(declaration).to_have_count(1)
+    expect(declaration).to_contain_text("virement")
     staff_page.goto(f"{live_server}/staff/statements")
     staff_page.get_by_label("Relevé bancaire (fichier XML CAMT.053)").set_input_files(str(statement))
     staff_page.get_by_role("button", name="Importer le relevé").click()
@@ -63,6 +79,6 @@ def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid
 
     club_page.goto(f"{live_server}/invoices")
     expect(club_page.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")
-    club_page.goto(f"{live_server}/")
+    expect_period_active(club_page, live_server)
     expect(club_page.get_by_text(invoice.number)).to_have_count(0)  # nothing left to pay on the dashboard
     assert not page_problems, page_problems
