@@ -202,10 +202,10 @@ def test_m1_m3_unknown_invoice_numbers_are_404_on_the_pay_pages(client, mermoz, 
     assert client.get(f"/invoices/{number}/pay").status_code == 404
 
 
-def test_m1_m3_the_pay_pages_are_for_signed_in_clubs(client, invoice):
-    client.get("/logout")
+def test_m1_m3_the_pay_pages_are_for_signed_in_clubs(app, invoice):
+    signed_out = app.test_client()
     for suffix in ("/pay", "/pay/transfer", "/pay/cheque"):
-        response = client.get(f"/invoices/{invoice.number}{suffix}")
+        response = signed_out.get(f"/invoices/{invoice.number}{suffix}")
         assert response.status_code == 302 and "/login" in response.headers["Location"], suffix
 
 
