@@ -36,6 +36,12 @@ MESSAGES = {
     "price_changed": _l("The price has changed since you reviewed it: check the new total, then confirm again."),
     "invoice_not_cancellable": _l("Only an unpaid renewal invoice can be cancelled."),
     "nothing_to_credit": _l("Nothing left to credit on this invoice: choose lines that have not been credited yet."),
+    "discount_credited_alone": _l("A discount is credited with the lines it discounts, in proportion: choose "
+                                  "those lines, not the discount line."),
+    "credit_not_positive": _l("The chosen lines, net of their discounts, leave nothing to credit: choose lines "
+                              "with an amount."),
+    "credit_exceeds_invoice": _l("The credit notes of an invoice cannot credit more than its total of %(total)s "
+                                 "incl. VAT; %(credited)s is already credited. Nothing was issued."),
     "price_list_invalid": _l("These prices cannot be published: check the date (today or later, not already "
                              "used) and every offer's fees."),
     "invoice_not_payable": _l("This invoice needs no payment: it is paid, cancelled, or a credit note."),

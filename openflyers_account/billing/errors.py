@@ -37,6 +37,28 @@ class InvoiceNotCancellable(BillingError):
 
 class NothingToCredit(BillingError):
     code = "nothing_to_credit"
+    field = "lines"
+
+
+class DiscountCreditedAlone(BillingError):
+    """A term or club discount is credited with the lines it discounts, never on its own (P2, I2)."""
+
+    code = "discount_credited_alone"
+    field = "lines"
+
+
+class CreditNotPositive(BillingError):
+    """The chosen lines, net of their discounts, come to nothing to credit."""
+
+    code = "credit_not_positive"
+    field = "lines"
+
+
+class CreditExceedsInvoice(BillingError):
+    """All the credit notes of an invoice never credit more than its total incl. VAT (I2)."""
+
+    code = "credit_exceeds_invoice"
+    field = "lines"
 
 
 class PriceListInvalid(BillingError):

@@ -6,15 +6,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
-from sqlalchemy import delete, select, update
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import delete, func, select, update
 
 from .. import audit
 from ..domain import pricing
-from ..domain.money import ZERO, percent_of
+from ..domain.money import ZERO
 from ..domain.numbering import Series, is_document_number
 from ..domain.references import creditor_reference
 from ..extensions import db
+from ..invoicing.credit_notes import DISCOUNT_KINDS, CreditedBefore, CreditLine, InvoicedLine, credit_for
 from ..mail.outbox import attachment, queue_mail
 from ..models import (
     Club,
@@ -30,7 +31,15 @@ from ..models import (
 from ..transactions import use_case
 from ..web import external_url
 from .documents import buyer_snapshot, render_invoice_pdf, seller_snapshot, vat_breakdown_json
-from .errors import InvoiceNotCancellable, NothingToCredit, PriceChanged, RenewalNotOpen
+from .errors import (
+    CreditExceedsInvoice,
+    CreditNotPositive,
+    DiscountCreditedAlone,
+    InvoiceNotCancellable,
+    NothingToCredit,
+    PriceChanged,
+    RenewalNotOpen,
+)
 from .numbering import take_number
 from .renewal import RenewalOrder, estimate, line_description, open_renewal_invoice, renewal_window
 
@@ -126,47 +135,92 @@ def club_invoice(club: Club, number: str, lock: bool = False) -> Invoice | None:
 
 
 def credited_line_ids(invoice: Invoice) -> set[int]:
-    """Lines of `invoice` already credited by earlier credit notes."""
-    return set(db.session.scalars(
-        select(InvoiceLine.credits_line_id).join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+    """Lines of `invoice` already credited by earlier credit notes (a discount: in part at least)."""
+    return set(_credited_by_line(invoice))
+
+
+def _credited_by_line(invoice: Invoice) -> dict[int, Decimal]:
+    rows = db.session.execute(
+        select(InvoiceLine.credits_line_id, func.sum(InvoiceLine.amount_excl_vat))
+        .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
         .where(Invoice.corrects_id == invoice.id, InvoiceLine.credits_line_id.is_not(None))
-    ))
+        .group_by(InvoiceLine.credits_line_id)
+    )
+    return {line_id: Decimal(amount) for line_id, amount in rows}
+
+
+def creditable_lines(invoice: Invoice, credited: Collection[int]) -> list[InvoiceLine]:
+    """Lines staff may still choose: not credited yet, and not a discount (it goes with its lines, P2)."""
+    return [line for line in invoice.lines if line.id not in credited and line.kind not in DISCOUNT_KINDS]
+
+
+def _credited_before(invoice: Invoice, notes: list[Invoice]) -> CreditedBefore:
+    by_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for note in notes:
+        for row in note.vat_breakdown:
+            base, amount = by_rate.get(Decimal(row["rate"]), (ZERO, ZERO))
+            by_rate[Decimal(row["rate"])] = (base + Decimal(row["base"]), amount + Decimal(row["amount"]))
+    return CreditedBefore(by_line=_credited_by_line(invoice), by_rate=by_rate)
 
 
 def _issue_credit_note(invoice: Invoice, line_ids: Collection[int] | None, reason: str, today: date) -> Invoice:
-    """A credit note for the chosen lines of `invoice` (all when None), numbered in its own series (I1, I2)."""
-    already = credited_line_ids(invoice)
-    chosen = [line for line in invoice.lines
-              if line.id not in already and (line_ids is None or line.id in line_ids)]
+    """A credit note for the chosen lines of `invoice` (all when None), numbered in its own series (I1, I2).
+
+    Each chosen line is credited net of its share of the term and club discounts (P2), and all the
+    credit notes of an invoice together never credit more than its total incl. VAT.
+    """
+    notes = credit_notes_of(invoice)
+    before = _credited_before(invoice, notes)
+    by_id = {line.id: line for line in invoice.lines}
+    if line_ids is not None and any(by_id[i].kind in DISCOUNT_KINDS for i in line_ids if i in by_id):
+        raise DiscountCreditedAlone()
+    open_lines = creditable_lines(invoice, before.by_line)
+    chosen = {line.id for line in open_lines if line_ids is None or line.id in line_ids}
     if not chosen or (line_ids is not None and len(chosen) != len(set(line_ids))):
         raise NothingToCredit()
-    base = sum((line.amount_excl_vat for line in chosen), ZERO)
-    rates = {line.vat_rate for line in chosen}
-    breakdown = []
-    for rate in sorted(rates):
-        rate_base = sum((line.amount_excl_vat for line in chosen if line.vat_rate == rate), ZERO)
-        breakdown.append((rate, rate_base, percent_of(rate_base, rate)))
-    total_vat = sum((row[2] for row in breakdown), ZERO)
+    credit = credit_for([InvoicedLine(line.id, line.kind, line.amount_excl_vat, line.vat_rate)
+                         for line in invoice.lines], chosen, before)
+    if credit.total_incl_vat <= 0:
+        raise CreditNotPositive()
+    credited = sum((note.total_incl_vat for note in notes), ZERO)
+    if credited + credit.total_incl_vat > invoice.total_incl_vat:
+        raise CreditExceedsInvoice(credited=credited, total=invoice.total_incl_vat)
+
     number = take_number(Series.CREDIT_NOTE, today)
-    credit = Invoice(
+    with force_locale("fr"):
+        descriptions = [_credit_line_description(by_id[part.line.line_id], part) for part in credit.lines]
+    note = Invoice(
         number=number, kind=InvoiceKind.CREDIT_NOTE, club_id=invoice.club_id, issue_date=today, due_date=today,
         seller=seller_snapshot(), buyer=invoice.buyer,
-        vat_breakdown=vat_breakdown_json(breakdown, pricing.VatMention(invoice.vat_mention)),
-        vat_mention=invoice.vat_mention, total_excl_vat=base, total_vat=total_vat, total_incl_vat=base + total_vat,
+        vat_breakdown=vat_breakdown_json(list(credit.vat_by_rate), pricing.VatMention(invoice.vat_mention)),
+        vat_mention=invoice.vat_mention, total_excl_vat=credit.total_excl_vat, total_vat=credit.total_vat,
+        total_incl_vat=credit.total_incl_vat,
         currency=invoice.currency, po_reference=invoice.po_reference, corrects=invoice, reason=reason[:500],
         period_start=invoice.period_start, period_end=invoice.period_end, offer_code=invoice.offer_code,
         resources=invoice.resources, term_years=invoice.term_years, status=InvoiceStatus.ISSUED,
-        lines=[InvoiceLine(position=position, kind=line.kind, description=line.description, quantity=line.quantity,
-                           unit_price=line.unit_price, vat_rate=line.vat_rate, amount_excl_vat=line.amount_excl_vat,
-                           credits_line_id=line.id)
-               for position, line in enumerate(chosen, 1)],
+        lines=[_credit_line(by_id[part.line.line_id], part, position, description)
+               for position, (part, description) in enumerate(zip(credit.lines, descriptions, strict=True), 1)],
     )
-    render_invoice_pdf(credit)
-    db.session.add(credit)
+    render_invoice_pdf(note)
+    db.session.add(note)
     db.session.flush()
-    if len(already) + len(chosen) == len(invoice.lines) and invoice.status == InvoiceStatus.ISSUED:
+    if len(open_lines) == len(chosen) and invoice.status == InvoiceStatus.ISSUED:
         _cancel(invoice)
-    return credit
+    return note
+
+
+def _credit_line_description(line: InvoiceLine, part: CreditLine) -> str:
+    if part.is_whole_line:
+        return line.description
+    # Only a discount is credited in part: its share of the lines credited with it (P2).
+    return _("%(discount)s: share of the credited lines", discount=line.description)
+
+
+def _credit_line(line: InvoiceLine, part: CreditLine, position: int, description: str) -> InvoiceLine:
+    quantity, unit_price = (line.quantity, line.unit_price) if part.is_whole_line else (Decimal(1), part.amount_excl_vat)
+    return InvoiceLine(position=position, kind=line.kind, description=description, quantity=quantity,
+                       unit_price=unit_price, vat_rate=line.vat_rate, amount_excl_vat=part.amount_excl_vat,
+                       credits_line_id=line.id)
 
 
 def _cancel(invoice: Invoice) -> None:

@@ -1,6 +1,7 @@
 """Back-office billing forms: a new price list (P1) and a credit note for chosen lines (I2)."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -9,9 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
+from ..billing.errors import DiscountCreditedAlone
 from ..forms import EuroField, parse_euros
-from ..messages import MESSAGES
-from ..models import Invoice, InvoiceLine, Offer
+from ..messages import MESSAGES, error_message
+from ..models import InvoiceLine, Offer
 
 #: The largest fee staff may type, in euros excl. VAT: anything above is a typo, not a price (P1).
 MAX_FEE = Decimal("1000000")
@@ -112,14 +114,18 @@ class CreditNoteForm(FlaskForm):
         description=_l("Kept with the credit note and in the audit log, e.g. \"wrong number of resources\"."))
     submit = SubmitField(_l("Issue the credit note"))
 
-    def __init__(self, creditable: list[InvoiceLine], *args, **kwargs):
+    def __init__(self, creditable: list[InvoiceLine], discounts: Collection[int] = (), *args, **kwargs):
         super().__init__(*args, **kwargs)
-        #: The invoice's lines no credit note has credited yet.
+        #: The invoice's lines no credit note has credited yet, discounts apart.
         self.creditable = creditable
+        #: The invoice's discount lines: credited with the lines they discount, never chosen (P2).
+        self.discounts = {str(line_id) for line_id in discounts}
 
     def validate_lines(self, field) -> None:
         if not field.data:
             raise ValidationError(_("Choose at least one line to credit."))
+        if any(value in self.discounts for value in field.data):
+            raise ValidationError(error_message(DiscountCreditedAlone.code))
         allowed = {str(line.id) for line in self.creditable}
         if any(value not in allowed for value in field.data):
             raise ValidationError(_("A chosen line is not a line of this invoice still to credit. "
@@ -130,7 +136,3 @@ class CreditNoteForm(FlaskForm):
 
     def chosen(self, line: InvoiceLine) -> bool:
         return str(line.id) in (self.lines.data or [])
-
-
-def creditable_lines(invoice: Invoice, credited: set[int]) -> list[InvoiceLine]:
-    return [line for line in invoice.lines if line.id not in credited]

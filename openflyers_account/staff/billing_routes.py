@@ -10,13 +10,14 @@ from flask_babel import format_date, gettext as _
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
+from ..invoicing.credit_notes import DISCOUNT_KINDS
 from ..domain.money import ZERO
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
 from ..web import pdf_download, render_page, signed_in_staff, staff_required
 from . import bp
-from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, creditable_lines, price_list_form
+from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, price_list_form
 from .payment_forms import RecordPaymentForm, ReversePaymentForm, record_payment_form
 
 
@@ -94,7 +95,8 @@ def _credit_form(invoice: Invoice) -> CreditNoteForm | None:
     """The credit-note form for an invoice that still has lines to credit, or None (I2, I5)."""
     if invoice.is_credit_note:
         return None
-    return CreditNoteForm(creditable_lines(invoice, operations.credited_line_ids(invoice)))
+    return CreditNoteForm(operations.creditable_lines(invoice, operations.credited_line_ids(invoice)),
+                          [line.id for line in invoice.lines if line.kind in DISCOUNT_KINDS])
 
 
 def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status: int = 200,
@@ -152,10 +154,14 @@ def credit_note(number: str):
         credit = operations.issue_credit_note(signed_in_staff(), number, form.line_ids(), form.reason.data,
                                               today=date.today())
     except BillingError as error:
-        # Someone credited the same lines meanwhile: the service, under its lock, has the last word.
+        # The service, under its lock, has the last word: lines credited meanwhile, the cap, a zero credit.
         document = _document_or_404(number)
         form = _credit_form(document) or CreditNoteForm([])
-        form.form_errors.append(error_message(error.code, **error.params))
+        message = error_message(error.code, **error.params)
+        if error.field in form:
+            form[error.field].errors = [*form[error.field].errors, message]
+        else:
+            form.form_errors.append(message)
         return _invoice_page(document, form, status=422)
     flash(_("Credit note %(credit)s issued for invoice %(invoice)s.", credit=credit.number, invoice=number),
           "success")
