@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .domain.payments import InvoiceState, PaymentMethod
 from .extensions import db
@@ -338,7 +338,7 @@ FROZEN_INVOICE_COLUMNS = frozenset({
     "number", "kind", "club_id", "issue_date", "due_date", "seller", "buyer", "vat_breakdown", "vat_mention",
     "total_excl_vat", "total_vat", "total_incl_vat", "currency", "po_reference", "corrects_id",
     "period_start", "period_end", "offer_code", "resources", "term_years", "reason", "pdf", "pdf_sha256",
-    "creditor_reference",
+    "creditor_reference", "line_count",
 })
 
 
@@ -385,6 +385,8 @@ class Invoice(db.Model):
     #: The PDF rendered once at issue; every download returns these bytes (I4).
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
+    #: How many lines it was issued with: the database refuses a line more, and any edit or removal (I2).
+    line_count: Mapped[int] = mapped_column(Integer)
     #: Lifecycle, not content: changes with payments and credit notes (I5).
     status: Mapped[InvoiceStatus] = mapped_column(Enum(InvoiceStatus, native_enum=False, length=16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -432,6 +434,26 @@ def _issued_documents_never_change(mapper, connection, target) -> None:
     changed = [attr.key for attr in state.attrs if attr.key in frozen and attr.history.has_changes()]
     if changed:
         raise IssuedDocumentIsFrozen(f"{type(target).__name__} {changed} cannot change once issued")
+
+
+@db.event.listens_for(Invoice, "before_insert")
+def _count_the_issued_lines(mapper, connection, target) -> None:
+    # The database takes exactly this many lines for the invoice, in the transaction that issues it (I2).
+    target.line_count = len(target.lines)
+
+
+@db.event.listens_for(Session, "before_flush")
+def _issued_documents_gain_and_lose_nothing(session, flush_context, instances) -> None:
+    """Refuse removing an invoice or a line, and adding a line to an invoice already stored (rule I2)."""
+    for target in session.deleted:
+        if isinstance(target, (Invoice, InvoiceLine)):
+            raise IssuedDocumentIsFrozen(f"{type(target).__name__} {target.id} cannot be removed once issued")
+    for target in session.new:
+        if isinstance(target, InvoiceLine):
+            # Read without loading: a line that names a stored invoice is an addition to it.
+            invoice = db.inspect(target).attrs.invoice.loaded_value
+            if target.invoice_id is not None or (isinstance(invoice, Invoice) and invoice not in session.new):
+                raise IssuedDocumentIsFrozen("a line cannot be added to an invoice once issued")
 
 
 class IssuedDocumentIsFrozen(RuntimeError):
