@@ -1,21 +1,27 @@
 """Issued invoices: numbers, frozen content, mentions, stored PDF with Factur-X, cancellation (I1-I5, A6)."""
 import html
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
 import facturx
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_currency
 from lxml import etree
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from openflyers_account.accounts import operations as account_operations
 from openflyers_account.billing import documents
 from openflyers_account.extensions import db
 from openflyers_account.invoicing.pdf import extract_facturx_xml
 from openflyers_account.models import (
     Club,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     IssuedDocumentIsFrozen,
     NumberSequence,
@@ -44,6 +50,10 @@ def issued(client, **choice) -> Invoice:
     return db.session.scalar(select(Invoice).order_by(Invoice.id.desc()))
 
 
+def euros(amount: Decimal) -> str:
+    return " ".join(format_currency(amount, "EUR", locale="fr").replace("\u202f", " ").replace("\xa0", " ").split())
+
+
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
 
@@ -58,21 +68,42 @@ def test_i1_numbers_follow_each_other_without_gaps(client, make, sign_in):
     assert numbers == [f"F-{YEAR}-00001", f"F-{YEAR}-00002", f"F-{YEAR}-00003"]
 
 
-def test_i1_a_failure_while_issuing_leaves_no_invoice_and_no_number_used(client, mermoz, monkeypatch, mailbox):
+@pytest.fixture
+def guillaumet(make, sign_in):
+    """A First Price club with a support charge waiting for its next invoice (A6)."""
+    club = make.club("guillaumet", offer="first-price", resources=1)
+    account_operations.send_reset_by_staff(db.session.get(Club, club.id), make.staff())
+    sign_in("guillaumet")
+    return club
+
+
+def assert_nothing_issued(response) -> None:
+    """The club is told nothing was issued and may confirm again; no row of the invoice was written (I1)."""
+    assert response.status_code == 500
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Rien n'a été émis" in page and 'action="/renewal/confirm"' in page
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert db.session.scalar(select(func.count()).select_from(InvoiceLine)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SubscriptionPeriod)) == 0
+    sequence = db.session.scalar(select(NumberSequence))
+    assert sequence is None or sequence.last_number == 0
+    charge = db.session.scalar(select(PendingCharge))
+    assert (charge.invoice_id, charge.billed_at) == (None, None)  # still waiting for the next invoice (A6)
+
+
+def test_i1_a_failure_while_issuing_leaves_no_invoice_and_no_number_used(client, guillaumet, monkeypatch, mailbox):
     def broken(invoice):
         raise RuntimeError("renderer down")
 
     monkeypatch.setattr("openflyers_account.billing.operations.render_invoice_pdf", broken)
-    with pytest.raises(RuntimeError):
-        renew(client)
-    db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
-    assert db.session.scalar(select(func.count()).select_from(SubscriptionPeriod)) == 1
-    sequence = db.session.scalar(select(NumberSequence))
-    assert sequence is None or sequence.last_number == 0
+    mailbox.clear()
+    assert_nothing_issued(renew(client, offer="first-price", resources=1))
     assert mailbox.messages == []
     monkeypatch.undo()
-    assert issued(client).number == f"F-{YEAR}-00001"
+    invoice = issued(client, offer="first-price", resources=1)
+    assert invoice.number == f"F-{YEAR}-00001"
+    assert db.session.scalar(select(PendingCharge)).invoice_id == invoice.id
 
 
 def test_i2_an_issued_invoice_cannot_be_edited(client, mermoz):
@@ -86,6 +117,63 @@ def test_i2_an_issued_invoice_cannot_be_edited(client, mermoz):
     with pytest.raises(IssuedDocumentIsFrozen):
         db.session.flush()
     db.session.rollback()
+
+
+def sneaky_line(**values) -> InvoiceLine:
+    return InvoiceLine(**{"position": 9, "kind": "extra_charge", "description": "sneaky", "quantity": Decimal(1),
+                          "unit_price": Decimal("1.00"), "vat_rate": Decimal("20"),
+                          "amount_excl_vat": Decimal("1.00"), **values})
+
+
+@pytest.mark.parametrize("change", ["add a line", "add a line by id", "remove a line", "remove the invoice"])
+def test_i2_the_application_refuses_to_add_or_remove_lines_of_an_issued_invoice(client, mermoz, change):
+    invoice = issued(client)
+    if change == "add a line":
+        invoice.lines.append(sneaky_line())
+    elif change == "add a line by id":
+        db.session.add(sneaky_line(invoice_id=invoice.id))
+    elif change == "remove a line":
+        db.session.delete(invoice.lines[0])
+    else:
+        db.session.delete(invoice)
+    with pytest.raises(IssuedDocumentIsFrozen):
+        db.session.flush()
+    db.session.rollback()
+    assert len(db.session.scalar(select(Invoice)).lines) == 2
+
+
+FROZEN_BY_THE_DATABASE = {
+    "bulk update of the totals": lambda invoice: update(Invoice).values(
+        total_excl_vat=Decimal("1.00"), total_vat=Decimal("0.00"), total_incl_vat=Decimal("1.00")),
+    "bulk update of the buyer": lambda invoice: update(Invoice).values(buyer={"name": "someone else"}),
+    "bulk update of the PDF": lambda invoice: update(Invoice).values(pdf=b"%PDF-forged"),
+    "delete the invoice": lambda invoice: delete(Invoice),
+    "insert a line": lambda invoice: insert(InvoiceLine).values(
+        invoice_id=invoice.id, position=9, kind="extra_charge", description="sneaky", quantity=Decimal(1),
+        unit_price=Decimal("1.00"), vat_rate=Decimal("20"), amount_excl_vat=Decimal("1.00")),
+    "update a line": lambda invoice: update(InvoiceLine).values(description="changed"),
+    "delete a line": lambda invoice: delete(InvoiceLine),
+}
+
+
+@pytest.mark.parametrize("change", FROZEN_BY_THE_DATABASE)
+def test_i2_the_database_refuses_any_edit_the_application_does_not_see(client, mermoz, change):
+    invoice = issued(client)
+    before = (invoice.total_incl_vat, invoice.buyer, invoice.pdf, [line.description for line in invoice.lines])
+    with pytest.raises(IntegrityError, match="rule I2"):
+        with db.engine.begin() as connection:  # the ORM's guards are not there: only the triggers
+            connection.execute(FROZEN_BY_THE_DATABASE[change](invoice))
+    db.session.expire_all()
+    invoice = db.session.scalar(select(Invoice))
+    assert (invoice.total_incl_vat, invoice.buyer, invoice.pdf, [line.description for line in invoice.lines]) == before
+
+
+def test_i2_the_database_still_lets_the_status_move(client, mermoz):
+    invoice = issued(client)
+    with db.engine.begin() as connection:
+        connection.execute(update(Invoice).values(status=InvoiceStatus.PAID))
+    db.session.expire_all()
+    assert db.session.scalar(select(Invoice)).status is InvoiceStatus.PAID
 
 
 def test_i2_the_buyer_snapshot_survives_changes_to_the_customer_record(client, mermoz):
@@ -102,11 +190,24 @@ def test_i3_the_page_and_the_pdf_show_the_mandatory_mentions(client, mermoz):
     invoice = issued(client, po_reference="BC-77")
     page = html.unescape(client.get(f"/invoices/{invoice.number}").get_data(as_text=True))
     text = pdf_text(invoice.pdf)
-    for content in (page, text):
+    due = format_date(date.today() + timedelta(days=30), "medium", locale="fr")
+    assert invoice.due_date == date.today() + timedelta(days=30)
+    for content in (re.sub(r"<[^>]+>", " ", page), text):
+        words = " ".join(content.split())
         for mention in (invoice.number, "OpenFlyers SAS", "732829320", "FR44732829320", "Aéroclub Jean Mermoz",
                         "123456782", "FR40123456782", "BC-77", "40 €", "trois fois le taux d'intérêt légal",
-                        "escompte", "Total HT", "TVA", "TTC", "IBAN", "RF"):
-            assert mention in content, mention
+                        "escompte", "Total HT", "TVA", "TTC", "IBAN", "RF", f"Date d'échéance {due}",
+                        f"Paiement à effectuer au plus tard le {due}"):
+            assert mention in words, mention
+    # Each line: quantity, unit price excl. VAT, VAT rate, amount (I3).
+    page_lines = re.findall(r'<td class="description">(.*?)</td>\s*<td class="number">(.*?)</td>\s*'
+                            r'<td class="number">(.*?)</td>\s*<td class="number">(.*?)</td>\s*'
+                            r'<td class="number">(.*?)</td>', page, re.S)
+    assert [(quantity, rate) for _, quantity, _, rate, _ in page_lines] == [("1", "20\xa0%"), ("4", "20\xa0%")]
+    pdf_words = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    for line in invoice.lines:
+        row = f"{line.quantity.normalize():f} {euros(line.unit_price)} 20 % {euros(line.amount_excl_vat)}"
+        assert row in pdf_words, row
 
 
 def test_i4_the_pdf_is_rendered_once_and_always_downloads_the_same_bytes(client, mermoz):
@@ -126,7 +227,7 @@ def test_i4_the_pdf_embeds_a_valid_facturx_with_the_same_total(client, mermoz):
     assert tree.findtext(".//ram:GrandTotalAmount", namespaces=NS) == "1944.00"
     assert tree.findtext(".//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "BC-2026-17"
     metadata = PdfReader(BytesIO(invoice.pdf)).xmp_metadata
-    assert b"pdfaid:part" in metadata.stream.get_data() or "3" in str(metadata)
+    assert b"<pdfaid:part>3</pdfaid:part>" in metadata.stream.get_data()
 
 
 @pytest.mark.parametrize("country, vat_number, rate, mention", [
@@ -231,21 +332,15 @@ def test_document_snapshot_rebuilds_the_stored_figures(client, mermoz):
     assert document.payment.creditor_reference.startswith("RF")
 
 
-def test_i1_a_database_error_while_issuing_leaves_nothing_half_written(client, mermoz, monkeypatch, mailbox):
+def test_i1_a_database_error_while_issuing_leaves_nothing_half_written(client, guillaumet, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
     def disk_full(*args, **kwargs):
-        # After the number, the invoice, its lines and the period are flushed: the last write fails.
+        # After the number, the invoice, its lines, the period and the billed charge are flushed: the last write fails.
         db.session.flush()
         raise OperationalError("INSERT INTO outbox_message", {}, Exception("disk full"))
 
     monkeypatch.setattr("openflyers_account.billing.operations._queue_document_mail", disk_full)
-    with pytest.raises(OperationalError):
-        renew(client)
-    db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
-    assert db.session.scalar(select(func.count()).select_from(SubscriptionPeriod)) == 1
-    sequence = db.session.scalar(select(NumberSequence))
-    assert sequence is None or sequence.last_number == 0
+    assert_nothing_issued(renew(client, offer="first-price", resources=1))
     monkeypatch.undo()
-    assert issued(client).number == f"F-{YEAR}-00001"
+    assert issued(client, offer="first-price", resources=1).number == f"F-{YEAR}-00001"

@@ -1,13 +1,20 @@
 """The renewal flow: live estimate, resource floor, review, confirm (R1-R3, R5, P2-P5)."""
+import html as html_lib
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from babel.dates import format_date
+
+from openflyers_account.accounts import operations as account_operations
+from openflyers_account.billing import catalogue
 from openflyers_account.extensions import db
-from openflyers_account.models import Club, Invoice, NumberSequence, SubscriptionPeriod
-from tests.billing_helpers import add_paid_period, confirm_form, renew, review
+from openflyers_account.models import Club, Invoice, InvoiceStatus, NumberSequence, StaffRole, SubscriptionPeriod
+from tests.billing_helpers import add_paid_period, confirm_form, hidden_fields, renew, review
+from tests.conftest import post_form
 
 
 def invoice_count() -> int:
@@ -38,12 +45,49 @@ def test_p2_the_estimate_prices_each_line_and_the_totals(client, mermoz):
     assert 'data-total="1749.60"' in html
 
 
-def test_r1_the_estimate_covers_the_period_after_the_current_one(client, mermoz):
-    end = date.today() + timedelta(days=30)
-    html = client.get("/renewal/price", query_string={"offer": "business", "resources": 4, "term": 1}).get_data(
+def years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@pytest.mark.parametrize("term", [1, 3, 5])
+def test_r1_the_estimate_covers_the_period_after_the_current_one(client, mermoz, term):
+    start = date.today() + timedelta(days=31)  # the day after the current period's end
+    end = years_later(start, term) - timedelta(days=1)
+    html = client.get("/renewal/price", query_string={"offer": "business", "resources": 4, "term": term}).get_data(
         as_text=True)
-    assert f"{(end + timedelta(days=1)).year}" in html
-    db.session.expire_all()
+    assert f"du {format_date(start, 'long', locale='fr')} au {format_date(end, 'long', locale='fr')}" in html
+
+
+def test_a6_pending_charges_are_in_the_estimate(client, make, sign_in):
+    club = make.club("guillaumet", offer="first-price", resources=1)
+    account_operations.send_reset_by_staff(db.session.get(Club, club.id), make.staff())
+    sign_in("guillaumet")
+    html = html_lib.unescape(client.get("/renewal/price", query_string={
+        "offer": "first-price", "resources": 1, "term": 3}).get_data(as_text=True))
+    assert "Réinitialisation du mot de passe par le support" in html and "15,00" in html
+    assert "Inclut les prestations du support en attente de facturation." in html
+    # (120 + 30) x 3 = 450, -10 % = 405, + 15.00 never discounted = 420, VAT 84.
+    assert 'data-total="504.00"' in html
+
+
+@pytest.mark.parametrize("country, vat_number, on_the_estimate, on_the_invoice", [
+    ("BE", "BE0203201340", "Autoliquidation", "Autoliquidation : TVA due par le preneur (article 283-2 du CGI"),
+    ("CH", "", "La TVA française ne s'applique pas hors de l'Union européenne.",
+     "TVA non applicable, article 259-1 du CGI"),
+])
+def test_p3_the_estimate_and_the_invoice_page_carry_the_vat_mention(client, make, sign_in, country, vat_number,
+                                                                    on_the_estimate, on_the_invoice):
+    make.club("foreign", resources=1, country=country, vat_number=vat_number)
+    sign_in("foreign")
+    estimate_page = html_lib.unescape(client.get("/renewal/price", query_string={
+        "offer": "business", "resources": 1, "term": 1}).get_data(as_text=True))
+    assert on_the_estimate in estimate_page
+    response = renew(client, resources=1)
+    page = html_lib.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert on_the_invoice in page
 
 
 @pytest.mark.parametrize("resources", ["3", "0"])
@@ -124,6 +168,32 @@ def test_r2_renewal_opens_90_days_before_the_end(client, make, sign_in):
     assert invoice_count() == 0
 
 
+def test_r2_renewal_is_open_on_the_90th_day_before_the_end(client, make, sign_in):
+    club = make.club("mermoz", resources=1)
+    add_paid_period(club, days_to_end=90)
+    sign_in("mermoz")
+    assert client.get("/renewal").status_code == 200
+    response = renew(client, resources=1)
+    assert response.status_code == 302 and invoice_count() == 1
+    assert db.session.scalar(select(Invoice)).period_start == date.today() + timedelta(days=91)
+
+
+def test_r2_renewal_closed_by_confirm_time_issues_nothing(client, make, sign_in):
+    club = make.club("mermoz", resources=1)
+    period = add_paid_period(club, days_to_end=30)
+    sign_in("mermoz")
+    data = confirm_form(client, resources=1)
+    # Meanwhile staff recorded a longer current period: renewal now opens later.
+    period = db.session.get(SubscriptionPeriod, period.id)
+    period.end_date = date.today() + timedelta(days=200)
+    db.session.commit()
+    response = client.post("/renewal/confirm", data=data, follow_redirects=True)
+    opens_on = format_date(date.today() + timedelta(days=110), "long", locale="fr")
+    assert f"Le renouvellement ouvre le {opens_on}" in html_lib.unescape(response.get_data(as_text=True))
+    assert invoice_count() == 0
+    assert db.session.scalar(select(func.count()).select_from(NumberSequence)) == 0
+
+
 def test_r1_a_lapsed_club_restarts_on_the_invoice_date(client, make, sign_in):
     club = make.club("mermoz", resources=2)
     add_paid_period(club, days_to_end=-40)
@@ -143,14 +213,47 @@ def test_p4_a_stale_review_page_is_refused_when_the_platform_reported_more(clien
     assert invoice_count() == 0
 
 
-@pytest.mark.parametrize("tamper", [{"term": "7"}, {"offer": "gold"}, {"resources": "-5"}, {"resources": "2"},
-                                    {"po_reference": "x" * 71}, {"expected_total": "0.01"}])
-def test_r3_a_tampered_hidden_field_changes_nothing(client, mermoz, tamper):
-    response = client.post("/renewal/confirm", data={**confirm_form(client), **tamper})
-    assert response.status_code in (302, 422)
-    if response.status_code == 302:
-        assert response.headers["Location"] == "/renewal"
+def field_errors(html: str, field: str) -> str:
+    match = re.search(rf'<div id="{field}-errors" class="field-errors"[^>]*>(.*?)</div>', html, re.S)
+    assert match, f"no error box for {field}"
+    return html_lib.unescape(match.group(1))
+
+
+@pytest.mark.parametrize("tamper, field, message", [
+    ({"term": "7"}, "term", "N'est pas un choix valide"),
+    ({"offer": "gold"}, "offer", "N'est pas un choix valide"),
+    ({"resources": "-5"}, "resources", "Saisissez un nombre entier de ressources"),
+    ({"resources": "2"}, "resources", "Votre plateforme compte 4 ressources activées"),
+    ({"po_reference": "x" * 71}, "po_reference", "70 caractères au plus"),
+    ({"po_reference": "BC\x0717"}, "po_reference", "caractères non imprimables"),
+])
+def test_r3_a_tampered_hidden_field_gets_its_field_message_and_changes_nothing(client, mermoz, tamper, field,
+                                                                             message):
+    response = client.post("/renewal/confirm", data={**confirm_form(client, resources=5, term=3,
+                                                                    po_reference="BC-17"), **tamper})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in field_errors(html, field)
+    for other in {"offer", "resources", "term", "po_reference"} - {field}:
+        assert field_errors(html, other).strip() == ""
+    # The choice comes back as posted, to be corrected, not a blank form.
+    if field != "resources":
+        assert 'value="5"' in html
+    if field != "term":
+        assert '<option selected value="3">' in html
+    if field != "po_reference":
+        assert 'value="BC-17"' in html
     assert invoice_count() == 0
+
+
+def test_r3_a_tampered_shown_total_is_a_price_change(client, mermoz):
+    response = client.post("/renewal/confirm", data={**confirm_form(client), "expected_total": "0.01"})
+    assert response.status_code == 422 and "Le prix a changé" in response.get_data(as_text=True)
+    assert invoice_count() == 0
+
+
+def accept_box(html: str) -> str:
+    return re.search(r'<input[^>]*name="accept_terms"[^>]*>', html).group(0)
 
 
 def test_r3_a_price_change_between_review_and_confirm_is_shown(client, mermoz):
@@ -158,7 +261,70 @@ def test_r3_a_price_change_between_review_and_confirm_is_shown(client, mermoz):
     data["expected_total"] = "1.00"
     response = client.post("/renewal/confirm", data=data)
     assert response.status_code == 422
-    assert "Le prix a changé" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Le prix a changé" in html
+    assert "checked" not in accept_box(html)  # the new price is accepted anew
+    assert hidden_fields(html)["expected_total"] == "648.00"  # 300 + 4 x 60 = 540, VAT 108
+    assert invoice_count() == 0
+
+
+def test_r3_a_new_price_list_between_review_and_confirm_asks_to_accept_again(client, mermoz, make):
+    data = confirm_form(client)  # 4 resources: 300 + 4 x 60 = 540, VAT 108
+    staff = make.staff(StaffRole.ADMIN)
+    catalogue.publish_price_list(staff, date.today(), {
+        "first-price": (Decimal("120"), Decimal("30")), "business": (Decimal("310"), Decimal("60")),
+        "premiere": (Decimal("600"), Decimal("75")), "corporate": (Decimal("1200"), Decimal("90"))},
+        today=date.today())
+    response = client.post("/renewal/confirm", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Le prix a changé" in html and "checked" not in accept_box(html)
+    assert invoice_count() == 0
+    again = hidden_fields(html) | {"accept_terms": "y"}
+    assert again["expected_total"] == "660.00"  # 550 + VAT
+    assert client.post("/renewal/confirm", data=again).status_code == 302
+    assert db.session.scalar(select(Invoice)).total_incl_vat == Decimal("660.00")
+
+
+def test_r2_a_second_tab_with_another_choice_keeps_the_first_invoice_and_says_so(client, mermoz):
+    first_tab = confirm_form(client, resources=4, term=1)
+    second_tab = confirm_form(client, resources=6, term=3)
+    first = client.post("/renewal/confirm", data=first_tab)
+    assert first.status_code == 302
+    second = client.post("/renewal/confirm", data=second_tab)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert invoice_count() == 1
+    invoice = db.session.scalar(select(Invoice))
+    assert (invoice.resources, invoice.term_years) == (4, 1)
+    page = html_lib.unescape(client.get(second.headers["Location"]).get_data(as_text=True))
+    assert f"Votre facture de renouvellement {invoice.number} avait déjà été émise pour un autre choix" in page
+    assert "annulez cette facture, puis recommencez" in page
+
+
+def test_r2_the_back_button_after_issue_gives_the_same_invoice_without_a_notice(client, mermoz):
+    data = confirm_form(client)
+    first = client.post("/renewal/confirm", data=data)
+    client.get(first.headers["Location"])  # the invoice page, then back to the review page and confirm again
+    again = client.post("/renewal/confirm", data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert invoice_count() == 1
+    assert "autre choix" not in html_lib.unescape(client.get(again.headers["Location"]).get_data(as_text=True))
+
+
+def test_r2_the_back_button_after_cancelling_issues_one_new_invoice(client, mermoz):
+    data = confirm_form(client)
+    first = client.post("/renewal/confirm", data=data)
+    number = first.headers["Location"].rsplit("/", 1)[1]
+    assert post_form(client, f"/invoices/{number}/cancel", {}, token_from=f"/invoices/{number}").status_code == 302
+    # Back to the review page the club had confirmed, and confirm it again: a new invoice, the cancelled one stays.
+    again = client.post("/renewal/confirm", data=data)
+    assert again.status_code == 302 and again.headers["Location"] != first.headers["Location"]
+    assert client.post("/renewal/confirm", data=data).headers["Location"] == again.headers["Location"]
+    db.session.expire_all()
+    statuses = [(i.number, i.status) for i in db.session.scalars(
+        select(Invoice).where(Invoice.kind == "invoice").order_by(Invoice.id))]
+    assert statuses == [(number, InvoiceStatus.CANCELLED), (again.headers["Location"].rsplit("/", 1)[1],
+                                                             InvoiceStatus.ISSUED)]
 
 
 def test_r5_markup_in_the_po_reference_is_text_in_the_page_and_the_pdf(client, mermoz):

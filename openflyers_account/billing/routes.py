@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..messages import error_message
+from ..models import Invoice
 from ..payments import operations as payments
 from ..payments.routes import is_payable
 from ..web import club_required, current_club, pdf_download, render_page
 from . import bp, operations
 from .documents import document_of
-from .errors import BillingError, RenewalNotOpen
+from .errors import BillingError, PriceChanged, RenewalNotOpen
 from .forms import CancelForm, ConfirmForm, RenewalForm
-from .renewal import estimate, open_renewal_invoice, renewal_window
+from .renewal import RenewalOrder, estimate, open_renewal_invoice, renewal_window
 
 
 def _renewal_form() -> RenewalForm:
@@ -94,29 +95,53 @@ def confirm():
     form = ConfirmForm()
     if not form.validate_on_submit():
         if form.offer.errors or form.resources.errors or form.term.errors or form.po_reference.errors:
-            # Hidden fields only go wrong when tampered with: start the choice again.
-            flash(_("The order could not be read. Please choose again."), "error")
-            return redirect(url_for(".renewal"))
+            # Hidden fields only go wrong when tampered with: the choice again, as posted, with what is wrong.
+            return _choose_again()
         return _review_again(form, None)
+    order = form.order()
     try:
-        invoice = operations.issue_renewal(current_club.id, form.order(), date.today(), form.shown_total())
+        invoice = operations.issue_renewal(current_club.id, order, date.today(), form.shown_total())
     except RenewalNotOpen:
         return _closed_renewal() or redirect(url_for(".renewal"))
-    except BillingError as error:
+    except PriceChanged as error:
+        form.accept_terms.data = False  # a new price is accepted anew
         return _review_again(form, error_message(error.code, **error.params))
+    except BillingError as error:
+        if error.field:
+            return _choose_again()
+        return _review_again(form, error_message(error.code, **error.params))
+    except Exception:  # noqa: BLE001 - the use case rolled everything back: say so and let the club retry
+        current_app.logger.exception("The renewal invoice of %s could not be issued", current_club.subdomain)
+        return _review_again(form, _("Your invoice could not be issued because of a problem on our side. "
+                                     "Nothing was issued and nothing is owed: please confirm again in a moment."),
+                             status=500)
+    if not _issued_for(invoice, order):
+        # R2: one unpaid renewal invoice; another tab's different choice does not replace it silently.
+        flash(_("Your renewal invoice %(number)s was already issued for another choice and is kept. To change "
+                "it, cancel this invoice, then start your renewal again.", number=invoice.number), "info")
     return redirect(url_for(".invoice", number=invoice.number))
 
 
-def _review_again(form: ConfirmForm, message: str | None):
-    """The review page again, re-priced, with what went wrong (stale page, price change, unticked box)."""
+def _issued_for(invoice: Invoice, order: RenewalOrder) -> bool:
+    return (invoice.offer_code, invoice.resources, invoice.term_years, invoice.po_reference) == (
+        order.offer_code, order.resources, order.term.years, order.po_reference)
+
+
+def _choose_again():
+    """The choice page with the order as posted and each problem on its own field (P4, P5, R3)."""
+    choice = RenewalForm(request.form)
+    priced = _priced(choice)
+    return render_page("billing/renewal.html", form=choice, estimate=priced, status=200 if priced else 422)
+
+
+def _review_again(form: ConfirmForm, message: str | None, status: int = 422):
+    """The review page again, re-priced, with what went wrong (price change, unticked box, failure)."""
     try:
         priced = estimate(current_club, form.order(), date.today())
-    except BillingError as error:
-        choice = RenewalForm(data={**form.data})
-        choice.resources.errors = [error_message(error.code, **error.params)]
-        return render_page("billing/renewal.html", form=choice, estimate=None, status=422)
+    except BillingError:
+        return _choose_again()  # a stale page: the platform reported more resources, an offer went
     form.expected_total.data = str(priced.quote.total_incl_vat)
-    return render_page("billing/review.html", estimate=priced, confirm=form, message=message, status=422)
+    return render_page("billing/review.html", estimate=priced, confirm=form, message=message, status=status)
 
 
 @bp.get("/invoices")
