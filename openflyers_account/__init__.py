@@ -12,6 +12,7 @@ from babel import numbers
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -51,7 +52,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
-    settings.check_production(app.config)
+    settings.check(app.config)
+    hops = int(app.config["PROXY_FIX_X_FOR"])
+    if hops > 0:
+        # Behind N trusted proxies: the client address (per-IP rate limits, A3) and scheme come from their headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     from .payments.providers import PROVIDERS
 
     card_provider = PROVIDERS.get(app.config["PAYMENT_PROVIDER"])

@@ -6,6 +6,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+#: The demo bank details `make run` prints on transfers: refused in production, they are nobody's account.
+DEMO_SELLER_IBAN = "FR7630006000011234567890189"
+DEMO_SELLER_BIC = "AGRIFRPP"
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -25,7 +33,13 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'openflyers_account.sqlite'}"
         ),
+        # Base of every link in e-mails; required in production, so no Host header ever shapes a link.
         "SITE_URL": os.environ.get("SITE_URL", ""),
+        # Port `make run` serves on; links built outside a request point there when SITE_URL is empty.
+        "PORT": int(os.environ.get("PORT", "5000")),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none); rate limits
+        # (A3) count per client address, which behind a proxy only X-Forwarded-For carries.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
@@ -61,8 +75,8 @@ def from_environment(instance_path: str) -> dict:
         "SELLER_SIREN": os.environ.get("SELLER_SIREN", "732829320"),
         "SELLER_VAT_NUMBER": os.environ.get("SELLER_VAT_NUMBER", "FR44732829320"),
         "SELLER_EMAIL": os.environ.get("SELLER_EMAIL", "compta@openflyers.example"),
-        "SELLER_IBAN": os.environ.get("SELLER_IBAN", "FR7630006000011234567890189"),
-        "SELLER_BIC": os.environ.get("SELLER_BIC", "AGRIFRPP"),
+        "SELLER_IBAN": os.environ.get("SELLER_IBAN", DEMO_SELLER_IBAN),
+        "SELLER_BIC": os.environ.get("SELLER_BIC", DEMO_SELLER_BIC),
         "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),
         "LATE_PAYMENT_PENALTY_RATE": os.environ.get(
             "LATE_PAYMENT_PENALTY_RATE", "trois fois le taux d'intérêt légal en vigueur"
@@ -83,17 +97,57 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+def check(config: dict) -> None:
+    """Refuse to start on settings that cannot work: bad bank details anywhere, development defaults in production."""
+    _check_bank_details(config)
+    if int(config["PROXY_FIX_X_FOR"]) < 0:
+        raise RuntimeError("PROXY_FIX_X_FOR is the number of trusted proxies: 0 or more")
+    check_production(config)
+
+
+def _check_bank_details(config: dict) -> None:
+    # Printed on every transfer page and invoice (M2, I3): a typo here would send clubs' money nowhere.
+    try:
+        IBAN(config["SELLER_IBAN"])
+    except SchwiftyException as error:
+        raise RuntimeError(f"SELLER_IBAN is not a valid IBAN: {error}") from error
+    try:
+        BIC(config["SELLER_BIC"])
+    except SchwiftyException as error:
+        raise RuntimeError(f"SELLER_BIC is not a valid BIC: {error}") from error
+
+
+def _is_site_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not parts.query and not parts.fragment
+
+
 def check_production(config: dict) -> None:
     """Refuse to start a production process on development defaults."""
     if config["ENV_NAME"] != "production":
         return
+    from .payments.providers import PROVIDERS
+
     if config["SECRET_KEY"].startswith("dev-only"):
         raise RuntimeError("SECRET_KEY must be set in production")
+    if not _is_site_url(config.get("SITE_URL") or ""):
+        raise RuntimeError("SITE_URL must be set in production to the site's http(s) address, "
+                           "e.g. https://compte.openflyers.com: e-mail links are built on it")
     if config["MAIL_TRANSPORT"] != "smtp":
         raise RuntimeError("MAIL_TRANSPORT must be smtp in production")
-    if config.get("PAYMENT_PROVIDER") == "demo":
+    provider = config.get("PAYMENT_PROVIDER")
+    if provider == "demo":
         raise RuntimeError("PAYMENT_PROVIDER demo takes no money: it is refused in production (use stripe)")
-    if config.get("PAYMENT_PROVIDER") == "stripe":
+    if provider not in PROVIDERS:
+        raise RuntimeError(f"PAYMENT_PROVIDER {provider!r} is unknown; use one of: "
+                           + ", ".join(sorted(name for name in PROVIDERS if name != "demo")))
+    if provider == "stripe":
         for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
             if not config.get(key):
                 raise RuntimeError(f"{key} must be set in production with PAYMENT_PROVIDER stripe")
+    for key, demo in (("SELLER_IBAN", DEMO_SELLER_IBAN), ("SELLER_BIC", DEMO_SELLER_BIC)):
+        if config[key].replace(" ", "").upper() == demo:
+            raise RuntimeError(f"{key} is the demo value: set the seller's real bank details in production")

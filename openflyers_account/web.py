@@ -86,7 +86,7 @@ def external_url(endpoint: str, **values: Any) -> str:
     site = current_app.config.get("SITE_URL")
     if has_request_context() and not site:
         return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(site or "http://127.0.0.1:5000")
+    parts = urlsplit(site or f"http://127.0.0.1:{current_app.config.get('PORT', 5000)}")
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
 

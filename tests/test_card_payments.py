@@ -365,9 +365,16 @@ def test_m1_production_config_refuses_the_demo_provider_and_needs_the_stripe_key
     monkeypatch.setenv("OPENFLYERS_ENV", "production")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "a real secret")
+    monkeypatch.setenv("SITE_URL", "https://compte.openflyers.example")
+    monkeypatch.setenv("SELLER_IBAN", "DE89 3704 0044 0532 0130 00")
+    monkeypatch.setenv("SELLER_BIC", "COBADEFFXXX")
     monkeypatch.setenv("PAYMENT_PROVIDER", "demo")
     with pytest.raises(RuntimeError, match="demo"):
         create_app()
+    for unknown in ("paypal", "Stripe", ""):
+        monkeypatch.setenv("PAYMENT_PROVIDER", unknown)
+        with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER .* is unknown; use one of: stripe"):
+            create_app()
     monkeypatch.setenv("PAYMENT_PROVIDER", "stripe")
     with pytest.raises(RuntimeError, match="STRIPE_SECRET_KEY"):
         create_app()
@@ -378,6 +385,39 @@ def test_m1_production_config_refuses_the_demo_provider_and_needs_the_stripe_key
     assert create_app().config["PAYMENT_PROVIDER"] == "stripe"
     monkeypatch.delenv("PAYMENT_PROVIDER")
     assert create_app().config["PAYMENT_PROVIDER"] == "stripe"  # the production default
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("SELLER_IBAN", None, "SELLER_IBAN is the demo value"),
+    ("SELLER_IBAN", "FR76 3000 6000 0112 3456 7890 189", "SELLER_IBAN is the demo value"),
+    ("SELLER_BIC", None, "SELLER_BIC is the demo value"),
+    ("SELLER_BIC", "agrifrpp", "SELLER_BIC is the demo value"),
+    ("SELLER_IBAN", "DE89370400440532013001", "SELLER_IBAN is not a valid IBAN"),
+    ("SELLER_IBAN", "not an iban", "SELLER_IBAN is not a valid IBAN"),
+    ("SELLER_BIC", "COBADEF", "SELLER_BIC is not a valid BIC"),
+    ("SELLER_BIC", "ZZZZZZZZ", "SELLER_BIC is not a valid BIC"),
+])
+def test_m2_production_config_refuses_demo_or_invalid_bank_details(monkeypatch, tmp_path, key, value, message):
+    monkeypatch.setenv("OPENFLYERS_ENV", "production")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    for name, setting in {"SECRET_KEY": "a real secret", "SITE_URL": "https://compte.openflyers.example",
+                          "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x",
+                          "SELLER_IBAN": "DE89370400440532013000", "SELLER_BIC": "COBADEFFXXX"}.items():
+        monkeypatch.setenv(name, setting)
+    assert create_app().config["SELLER_IBAN"] == "DE89370400440532013000"
+    if value is None:
+        monkeypatch.delenv(key)  # the demo default
+    else:
+        monkeypatch.setenv(key, value)
+    with pytest.raises(RuntimeError, match=message):
+        create_app()
+
+
+def test_m2_bank_details_are_checked_at_start_in_development_too(app_config):
+    with pytest.raises(RuntimeError, match="SELLER_IBAN is not a valid IBAN"):
+        create_app({**app_config, "SELLER_IBAN": "FR7630006000011234567890188"})
+    with pytest.raises(RuntimeError, match="SELLER_BIC is not a valid BIC"):
+        create_app({**app_config, "SELLER_BIC": "AGRI"})
 
 
 def test_m1_development_defaults_to_the_demo_provider_with_a_secret_of_its_own(monkeypatch, tmp_path):
