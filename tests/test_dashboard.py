@@ -1,4 +1,5 @@
 """The club's dashboard (R1, R2, R4, P4) and customer record."""
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -52,13 +53,21 @@ def test_p4_dashboard_compares_activated_and_subscribed_resources(client, make, 
     assert "au moins 5 ressources" in page
 
 
-def test_a_club_without_any_period_is_told_so(client, make, sign_in):
-    make.club("mermoz")
+def test_r1_a_club_without_any_period_is_told_so(client, make, sign_in):
+    make.club("mermoz", name="Aéroclub Jean Mermoz", resources=2)
     sign_in("mermoz")
-    assert client.get("/").status_code == 200
+    response = client.get("/")
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Aéroclub Jean Mermoz" in page
+    assert 'class="badge">Pas encore d\'abonnement</p>' in page
+    assert "Votre premier abonnement commence le jour de sa facture." in page
+    assert '<a class="button" href="/renewal">Souscrire</a>' in page
+    assert "Période en cours" not in page
+    assert "<dd>2</dd>" in page and "<dd>0</dd>" in page  # activated, and none subscribed
 
 
-def test_the_customer_record_shows_the_legal_identity(client, make, sign_in):
+def test_a2_the_customer_record_shows_the_legal_identity(client, make, sign_in):
     make.club("mermoz", siren="123456782", vat_number="FR40123456782", address="Aérodrome", postcode="78117",
               city="Toussus")
     sign_in("mermoz")

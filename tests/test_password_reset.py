@@ -1,13 +1,16 @@
 """Password reset by e-mail (A2), rate limits (A3), new passwords (A4)."""
 import re
 import uuid
+from datetime import timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
+from openflyers_account import create_app
 from openflyers_account.accounts import operations
-from openflyers_account.extensions import db
-from openflyers_account.models import Club, OutboxMessage
+from openflyers_account.extensions import db, limiter
+from openflyers_account.models import Club, OutboxMessage, StaffRole
 from tests.conftest import PASSWORD, link_in, post_form
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -19,6 +22,19 @@ def ask_reset(client, email):
 
 def path_of(link: str) -> str:
     return re.sub(r"^https?://[^/]+", "", link)
+
+
+def post_from(client, address: str, path: str, data: dict, **kwargs):
+    """POST a form from another client address, with the CSRF token its page gave."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get(path, environ_base=environ, **kwargs).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post(path, data={**data, "csrf_token": token}, environ_base=environ, **kwargs)
+
+
+def password_of(club_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Club, club_id).password_hash
 
 
 def test_a2_every_club_with_the_address_gets_a_link_at_that_address(client, make, mailbox):
@@ -62,10 +78,46 @@ def test_a2_the_link_expires_after_one_hour(client, make, mailbox, monkeypatch):
     import itsdangerous.timed
 
     real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 3599)
+    assert client.get(link).status_code == 200
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 3601)
     response = client.get(link)
     assert response.status_code == 400
     assert "expiré" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("replaced", ["structure_email", "contact_email"])
+def test_a2_a_link_dies_once_its_address_is_no_longer_the_clubs(client, make, mailbox, replaced):
+    club = make.club("mermoz", structure_email="bureau@example.org", contact_email="tresorier@example.org")
+    ask_reset(client, "bureau@example.org")
+    ask_reset(client, "tresorier@example.org")
+    links = {"structure_email": path_of(link_in(mailbox.to("bureau@example.org")[0])),
+             "contact_email": path_of(link_in(mailbox.to("tresorier@example.org")[0]))}
+    addresses = {"structure_email": "bureau@example.org", "contact_email": "tresorier@example.org"}
+    # The same mailbox in other letter case is still the club's: its link keeps working.
+    operations.change_emails(club, "BUREAU@example.org", "Tresorier@Example.org")
+    assert all(client.get(link).status_code == 200 for link in links.values())
+    operations.change_emails(club, **{**addresses, replaced: "new@example.org"})
+    before = password_of(club.id)
+    dead = links[replaced]
+    response = client.get(dead)
+    assert response.status_code == 400 and "Lien de réinitialisation non valide" in response.get_data(as_text=True)
+    assert post_form(client, dead, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                     token_from="/password/forgot").status_code == 400
+    assert password_of(club.id) == before
+    (kept,) = [link for field, link in links.items() if field != replaced]
+    assert client.get(kept).status_code == 200
+
+
+def test_a2_a_link_holds_whatever_time_zone_the_password_stamp_is_read_in(client, make, mailbox):
+    club = make.club("mermoz", contact_email="tresorier@example.org")
+    # The same instant as a database may return it in its session's time zone (+02:00 instead of +00:00).
+    elsewhere = club.password_changed_at.astimezone(timezone(timedelta(hours=2)))
+    token = operations.reset_token(SimpleNamespace(id=club.id, password_changed_at=elsewhere), "tresorier@example.org")
+    assert client.get(f"/password/reset/{token}").status_code == 200
+    later = club.password_changed_at + timedelta(microseconds=1)
+    stale = operations.reset_token(SimpleNamespace(id=club.id, password_changed_at=later), "tresorier@example.org")
+    assert client.get(f"/password/reset/{stale}").status_code == 400
 
 
 @pytest.mark.parametrize("tamper", [
@@ -83,11 +135,14 @@ def test_a2_a_tampered_link_is_refused_and_changes_nothing(client, make, mailbox
     token = link.rsplit("/", 1)[1]
     bad = "/password/reset/" + tamper(token)
     assert client.get(bad).status_code in (400, 404)
-    response = client.post(bad, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-                                      "csrf_token": "whatever"})
+    # A valid CSRF token: what refuses the form is the reset token, not the CSRF check.
+    response = post_form(client, bad, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                         token_from="/password/forgot")
     assert response.status_code in (400, 404)
-    db.session.expire_all()
-    assert db.session.get(Club, club.id).password_hash == before
+    assert "Le formulaire a expiré" not in response.get_data(as_text=True)
+    if response.status_code == 400:
+        assert "Lien de réinitialisation non valide" in response.get_data(as_text=True)
+    assert password_of(club.id) == before
 
 
 @pytest.mark.parametrize("password, confirm, message", [
@@ -131,11 +186,16 @@ def test_a2_the_reset_form_posted_twice_sets_the_password_once(client, make, mai
     make.club("mermoz", contact_email="tresorier@example.org")
     ask_reset(client, "tresorier@example.org")
     link = path_of(link_in(mailbox.messages[0]))
-    first = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    second = client.post(link, data={"password": "yet another password", "confirm": "yet another password"})
+    form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(link).get_data(as_text=True))
+    first = client.post(link, data={**form, "csrf_token": token.group(1)})
+    second = client.post(link, data={"password": "yet another password", "confirm": "yet another password",
+                                     "csrf_token": token.group(1)})
     assert first.status_code == 302
     assert second.status_code == 400
+    assert "déjà été utilisé" in second.get_data(as_text=True)
     assert operations.authenticate_club("mermoz", NEW_PASSWORD) is not None
+    assert operations.authenticate_club("mermoz", "yet another password") is None
 
 
 @pytest.fixture
@@ -170,10 +230,54 @@ def test_a3_sign_in_is_rate_limited_per_identifier_across_addresses(limited_app,
 
 
 def test_a3_reset_requests_are_rate_limited_per_address(limited_app, client, make, mailbox):
-    make.club("mermoz", contact_email="tresorier@example.org")
-    codes = [ask_reset(client, "tresorier@example.org").status_code for _ in range(3)]
+    for i in range(3):
+        make.club(f"club{i}", contact_email=f"tresorier{i}@example.org")
+    codes = [ask_reset(client, f"tresorier{i}@example.org").status_code for i in range(3)]
     assert codes == [200, 200, 429]
     assert len(mailbox.messages) == 2
+
+
+def test_a3_reset_requests_are_rate_limited_per_email_across_addresses(limited_app, client, make, mailbox):
+    make.club("mermoz", contact_email="tresorier@example.org")
+    codes = [post_from(client, f"10.0.1.{i}", "/password/forgot", {"email": "Tresorier@example.org "}).status_code
+             for i in range(3)]
+    assert codes == [200, 200, 429]
+    assert len(mailbox.messages) == 2
+
+
+def test_a3_staff_sign_in_is_rate_limited_per_address_and_per_email(limited_app, client, make):
+    make.staff(StaffRole.STAFF, email="agent@openflyers.example")
+    wrong = {"password": "wrong password"}
+    per_address = [post_form(client, "/staff/login", {**wrong, "email": f"x{i}@openflyers.example"}).status_code
+                   for i in range(4)]
+    assert per_address == [422, 422, 422, 429]
+    page = post_from(client, "10.0.2.9", "/staff/login", {**wrong, "email": "x9@openflyers.example"})
+    assert page.status_code == 422  # another address has its own count
+    per_email = [post_from(client, f"10.0.3.{i}", "/staff/login", {**wrong, "email": "agent@openflyers.example"})
+                 for i in range(4)]
+    assert [r.status_code for r in per_email] == [422, 422, 422, 429]
+    assert "Trop de tentatives" in per_email[-1].get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hops, separate", [(1, True), (0, False)])
+def test_a3_behind_a_proxy_each_client_address_has_its_own_sign_in_limit(app_config, make, hops, separate):
+    """PROXY_FIX_X_FOR=1: the address is the one the proxy forwards; 0: every client is the proxy's address."""
+    proxied = create_app({**app_config, "PROXY_FIX_X_FOR": hops, "RATELIMIT_ENABLED": True,
+                          "LOGIN_RATE_LIMIT": "2 per minute"})
+    limiter.reset()
+    client = proxied.test_client()
+    try:
+        def attempt(forwarded_for: str, identifier: str) -> int:
+            headers = {"X-Forwarded-For": forwarded_for}
+            page = client.get("/login", headers=headers).get_data(as_text=True)
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            return client.post("/login", headers=headers, data={"identifier": identifier, "password": "wrong password",
+                                                                "csrf_token": token}).status_code
+
+        assert [attempt("203.0.113.1", f"club{i}") for i in range(3)] == [422, 422, 429]
+        assert attempt("203.0.113.2", "club9") == (422 if separate else 429)
+    finally:
+        limiter.reset()
 
 
 def test_a3_limits_are_shared_between_worker_processes_through_redis(app_config, make):

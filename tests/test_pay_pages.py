@@ -183,7 +183,7 @@ PAY_PATHS = [("get", "/pay"), ("get", "/pay/transfer"), ("get", "/pay/cheque"), 
 
 @pytest.mark.parametrize(("method", "suffix"), PAY_PATHS)
 def test_m2_m3_another_clubs_invoice_is_404_on_every_pay_url(client, invoice, make, sign_in, method, suffix):
-    client.get("/logout")
+    post_form(client, "/logout", {}, token_from="/")
     make.club("guillaumet")
     sign_in("guillaumet")
     path = f"/invoices/{invoice.number}{suffix}"

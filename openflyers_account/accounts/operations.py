@@ -9,10 +9,11 @@ from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..errors import UserError
-from ..domain.accounts import is_subdomain, login_subdomain, password_problem
+from ..domain.accounts import is_subdomain, login_subdomain, password_problem, same_email
 from ..extensions import db
 from ..mail.outbox import queue_mail
 from ..models import (
+    AuditEntry,
     ChargeableService,
     Club,
     Offer,
@@ -54,6 +55,18 @@ class UnknownOffer(AccountError):
 
 
 @dataclass(frozen=True)
+class StaffAssistance:
+    """What one staff form did for a club (A5, A6)."""
+
+    #: The addresses concerned: where reset links went, or the club's new addresses.
+    addresses: tuple[str, ...]
+    #: True when this form had already been applied (double click, resent page): nothing was done again.
+    repeated: bool = False
+    #: False when the form changed nothing (the same addresses as before).
+    changed: bool = True
+
+
+@dataclass(frozen=True)
 class ResetTarget:
     """One reset link to send: which club, at which of its addresses (A2)."""
 
@@ -92,8 +105,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _password_stamp(club: Club) -> str:
-    # Changes with every password change: a link dies once it has been used.
-    return club.password_changed_at.isoformat()
+    # Changes with every password change: a link dies once it has been used. The instant, not its text:
+    # the same moment reads back as ...+00:00 or in the connection's time zone depending on the database.
+    return f"{club.password_changed_at.timestamp():.6f}"
 
 
 def reset_token(club: Club, email: str) -> str:
@@ -143,6 +157,11 @@ def club_for_reset_token(token: str) -> Club:
     club = db.session.get(Club, data["club"])
     if club is None or data.get("stamp") != _password_stamp(club):
         raise InvalidResetLink()
+    # The link works only while the address it was sent to is still one of the club's (A2): once an
+    # address is replaced, whoever keeps that old mailbox can no longer take the account over.
+    email = data.get("email")
+    if not isinstance(email, str) or not any(same_email(email, a) for a in (club.structure_email, club.contact_email)):
+        raise InvalidResetLink()
     return club
 
 
@@ -179,30 +198,75 @@ def _add_staff_assistance_charge(club: Club, staff: StaffUser, service_code: str
     return charge
 
 
-@use_case
-def change_emails(club: Club, structure_email: str, contact_email: str, staff: StaffUser | None = None) -> bool:
-    """Change the club's two addresses; by staff, it is audited and may be billed (A2, A5, A6)."""
+def _lock_club(club_id: int) -> Club:
+    # Staff forms for one club queue here (PostgreSQL row lock; SQLite: the use case's write lock), so the
+    # second of two simultaneous submissions sees what the first one recorded.
+    return db.session.scalars(
+        select(Club).where(Club.id == club_id).with_for_update(of=Club).execution_options(populate_existing=True)
+    ).one()
+
+
+def _form_already_applied(club: Club, action: str, request_key: str | None) -> bool:
+    # The form's one-time key is kept in the audit entry of the action it did (A5).
+    if request_key is None:
+        return False
+    return db.session.scalar(
+        select(AuditEntry.id).where(AuditEntry.club_id == club.id, AuditEntry.action == action,
+                                    AuditEntry.details["request_key"].as_string() == request_key).limit(1)
+    ) is not None
+
+
+def _key(request_key: str | None) -> dict[str, str]:
+    return {"request_key": request_key} if request_key is not None else {}
+
+
+def _set_emails(club: Club, structure_email: str, contact_email: str) -> dict[str, dict[str, str]] | None:
+    """Change the two addresses; the before and after values, or None when nothing changes."""
     before = {"structure_email": club.structure_email, "contact_email": club.contact_email}
     after = {"structure_email": structure_email, "contact_email": contact_email}
     if before == after:
-        return False
+        return None
     club.structure_email = structure_email
     club.contact_email = contact_email
-    if staff is not None:
-        charge = _add_staff_assistance_charge(club, staff, "staff-email-change")
-        audit.record(staff, "club.emails_changed", club, before=before, after=after, billed=charge is not None)
-    return True
+    return {"before": before, "after": after}
 
 
 @use_case
-def send_reset_by_staff(club: Club, staff: StaffUser) -> list[str]:
-    """Staff send the club a reset link at each of its addresses; audited, may be billed (A2, A5, A6)."""
-    addresses = list(dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a))
+def change_emails(club: Club, structure_email: str, contact_email: str) -> bool:
+    """The club changes its two addresses; False when they were already these (A2)."""
+    return _set_emails(club, structure_email, contact_email) is not None
+
+
+@use_case
+def change_emails_by_staff(club: Club, structure_email: str, contact_email: str, staff: StaffUser,
+                           request_key: str | None = None) -> StaffAssistance:
+    """Staff change the club's addresses; audited, may be billed, applied once per form (A5, A6)."""
+    club = _lock_club(club.id)
+    addresses = (structure_email, contact_email)
+    if _form_already_applied(club, "club.emails_changed", request_key):
+        return StaffAssistance(addresses, repeated=True)
+    change = _set_emails(club, structure_email, contact_email)
+    if change is None:
+        return StaffAssistance(addresses, changed=False)
+    charge = _add_staff_assistance_charge(club, staff, "staff-email-change")
+    audit.record(staff, "club.emails_changed", club, **change, billed=charge is not None, **_key(request_key))
+    return StaffAssistance(addresses)
+
+
+@use_case
+def send_reset_by_staff(club: Club, staff: StaffUser, request_key: str | None = None) -> StaffAssistance:
+    """Staff send the club a reset link at each of its addresses; audited, may be billed, once per form
+    (A2, A5, A6)."""
+    club = _lock_club(club.id)
+    addresses = tuple(dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a))
+    if _form_already_applied(club, "club.password_reset_sent", request_key):
+        return StaffAssistance(addresses, repeated=True)
     for address in addresses:
         _queue_reset_mail(club, address)
     charge = _add_staff_assistance_charge(club, staff, "staff-password-reset")
-    audit.record(staff, "club.password_reset_sent", club, addresses=addresses, billed=charge is not None)
-    return addresses
+    audit.record(staff, "club.password_reset_sent", club, addresses=list(addresses), billed=charge is not None,
+                 **_key(request_key))
+    return StaffAssistance(addresses)
 
 
 def pending_charges(club: Club) -> list[PendingCharge]:

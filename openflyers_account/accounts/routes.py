@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ..domain.accounts import login_subdomain
 from ..extensions import limiter
@@ -49,9 +49,17 @@ def login():
     return render_page("accounts/login.html", form=form, status=status)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.get("/logout")
+def logout_page():
+    """Ask before signing out: a GET (a prefetch, a link in a page) never ends a session."""
+    if not current_user.is_authenticated or current_user.is_staff:
+        return redirect(url_for(".login"))
+    return render_page("accounts/logout.html", base="base.html", action=url_for(".logout"))
+
+
+@bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out (a form with its CSRF token)."""
     logout_user()
     return redirect(url_for(".login"))
 

@@ -6,11 +6,10 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from .. import audit as audit_log
 from ..accounts import operations
-from ..accounts.forms import ContactEmailsForm
 from ..billing import operations as billing_operations
 from ..extensions import limiter
 from ..messages import error_message
@@ -19,7 +18,7 @@ from ..payments import operations as payments
 from ..payments.operations import InvoicePosition
 from ..web import render_page, safe_next, signed_in_staff, staff_required
 from . import bp
-from .forms import ActivatedResourcesForm, SendResetForm, StaffLoginForm
+from .forms import ActivatedResourcesForm, SendResetForm, StaffEmailsForm, StaffLoginForm
 
 
 def _login_limit() -> str:
@@ -46,9 +45,17 @@ def login():
     return render_page("staff/login.html", form=form, status=422 if form.is_submitted() else 200)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.get("/logout")
+def logout_page():
+    """Ask before signing out: a GET (a prefetch, a link in a page) never ends a session."""
+    if not current_user.is_authenticated or not current_user.is_staff:
+        return redirect(url_for(".login"))
+    return render_page("accounts/logout.html", base="staff/base.html", action=url_for(".logout"))
+
+
+@bp.post("/logout")
 def logout():
-    """Staff sign-out."""
+    """Staff sign-out (a form with its CSRF token)."""
     logout_user()
     return redirect(url_for(".login"))
 
@@ -92,8 +99,8 @@ def _club_or_404(subdomain: str) -> Club:
 
 
 def _client_page(club: Club, status: int = 200, **forms):
-    forms.setdefault("emails_form", ContactEmailsForm(obj=club, formdata=None))
-    forms.setdefault("reset_form", SendResetForm(formdata=None))
+    forms.setdefault("emails_form", StaffEmailsForm.blank(obj=club))
+    forms.setdefault("reset_form", SendResetForm.blank())
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
     return render_page("staff/client.html", club=club, pending=operations.pending_charges(club),
                        history=operations.resource_history(club), audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club),
@@ -115,8 +122,11 @@ def send_reset(subdomain: str):
     form = SendResetForm()
     if not form.validate_on_submit():
         return _client_page(club, status=422, reset_form=form)
-    addresses = operations.send_reset_by_staff(club, signed_in_staff())
-    flash(_("A reset link was sent to %(addresses)s.", addresses=", ".join(addresses)), "success")
+    done = operations.send_reset_by_staff(club, signed_in_staff(), form.request_key.data)
+    if done.repeated:
+        flash(_("This form had already been sent: it was applied once."), "info")
+    else:
+        flash(_("A reset link was sent to %(addresses)s.", addresses=", ".join(done.addresses)), "success")
     return redirect(url_for(".client", subdomain=club.subdomain))
 
 
@@ -125,10 +135,14 @@ def send_reset(subdomain: str):
 def change_emails(subdomain: str):
     """Change the club's addresses on its behalf; billed on the First Price offer (A6)."""
     club = _club_or_404(subdomain)
-    form = ContactEmailsForm()
+    form = StaffEmailsForm()
     if not form.validate_on_submit():
         return _client_page(club, status=422, emails_form=form)
-    if operations.change_emails(club, form.structure_email.data, form.contact_email.data or "", staff=signed_in_staff()):
+    done = operations.change_emails_by_staff(club, form.structure_email.data, form.contact_email.data or "",
+                                             signed_in_staff(), form.request_key.data)
+    if done.repeated:
+        flash(_("This form had already been sent: it was applied once."), "info")
+    elif done.changed:
         flash(_("The e-mail addresses have been saved."), "success")
     return redirect(url_for(".client", subdomain=club.subdomain))
 
