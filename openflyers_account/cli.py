@@ -1,17 +1,24 @@
 """Operator commands: `flask --app app club ...`, `staff ...`, `outbox send|status`, `demo load`."""
 from __future__ import annotations
 
+import unicodedata
+
 import click
+import pycountry
 from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from stdnum.exceptions import ValidationError as NumberInvalid
+from stdnum.eu import vat
+from stdnum.fr import siren
 from wtforms import ValidationError
 
 from .accounts import operations
 from .domain.accounts import login_subdomain
+from .domain.pricing import EU_VAT_PREFIXES, FRENCH_VAT_COUNTRIES
 from .forms import normalized_email
 from .messages import error_message
-from .models import StaffRole
+from .models import Club, StaffRole
 
 club_cli = AppGroup("club", help="Manage customer accounts.")
 staff_cli = AppGroup("staff", help="Manage back-office accounts.")
@@ -27,6 +34,51 @@ def _email(value: str, option: str) -> str:
             raise click.BadParameter(f"{value!r}: {error}", param_hint=option) from error
 
 
+def _column_text(column: str, required: bool = False):
+    """A click callback: the text trimmed, refused when blank (if required), too long for the column or
+    carrying control characters (PostgreSQL stores no NUL), with a message naming the option."""
+    max_length = Club.__table__.c[column].type.length
+
+    def check(ctx, param, value: str) -> str:
+        value = (value or "").strip()
+        if required and not value:
+            raise click.BadParameter("must not be blank")
+        if len(value) > max_length:
+            raise click.BadParameter(f"is too long ({len(value)} characters, {max_length} at most)")
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise click.BadParameter("must not contain control characters")
+        return value
+
+    return check
+
+
+def _country(ctx, param, value: str) -> str:
+    code = (value or "").strip()
+    # ASCII before upper(): "ı".upper() is "I", which would turn "fı" into Finland.
+    if not (len(code) == 2 and code.isascii() and code.isalpha() and pycountry.countries.get(alpha_2=code.upper())):
+        raise click.BadParameter(f"{value!r} is not an ISO 3166 country code (two letters, e.g. FR)")
+    return code.upper()
+
+
+def _identifier(number, what: str):
+    """A click callback: an optional official number checked by its stdnum module, kept in compact form."""
+
+    def check(ctx, param, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return number.validate(value)
+        except NumberInvalid as error:
+            raise click.BadParameter(f"{value!r} is not {what}") from error
+
+    return check
+
+
+def _vat_prefix(country: str) -> str | None:
+    # Monaco's businesses have French VAT numbers (P3: France and Monaco share French VAT).
+    return "FR" if country in FRENCH_VAT_COUNTRIES else EU_VAT_PREFIXES.get(country)
+
+
 def _fail(error: operations.AccountError) -> None:
     with force_locale("en"):
         raise click.ClickException(error_message(error.code, **error.params))
@@ -34,18 +86,21 @@ def _fail(error: operations.AccountError) -> None:
 
 @club_cli.command("add")
 @click.argument("subdomain")
-@click.option("--name", required=True, help="The club's legal name.")
+@click.option("--name", required=True, callback=_column_text("name", required=True), help="The club's legal name.")
 @click.option("--email", "structure_email", required=True, help="The club's own e-mail address.")
 @click.option("--contact-email", default="", help="A contact's e-mail address (the treasurer's).")
 @click.option("--offer", "offer_code", required=True, help="first-price, business, premiere or corporate.")
-@click.option("--resources", default=0, type=click.IntRange(min=0), help="Resources activated on the platform.")
+@click.option("--resources", default=0, type=click.IntRange(0, 999),
+              help="Resources activated on the platform (0 to 999).")
 @click.option("--password", default=None, help="Initial password (at least 10 characters).")
-@click.option("--address", default="")
-@click.option("--postcode", default="")
-@click.option("--city", default="")
-@click.option("--country", default="FR", help="ISO 3166 country code.")
-@click.option("--siren", default="")
-@click.option("--vat-number", default="")
+@click.option("--address", default="", callback=_column_text("address"))
+@click.option("--postcode", default="", callback=_column_text("postcode"))
+@click.option("--city", default="", callback=_column_text("city"))
+@click.option("--country", default="FR", callback=_country, help="ISO 3166 country code.")
+@click.option("--siren", default="", callback=_identifier(siren, "a SIREN (9 digits with a valid check digit)"),
+              help="SIREN, 9 digits.")
+@click.option("--vat-number", default="", callback=_identifier(vat, "a valid EU VAT number (e.g. FR44732829320)"),
+              help="Intra-EU VAT number.")
 def add_club(subdomain, name, structure_email, contact_email, offer_code, resources, password, **record):
     """Create the customer account of the club at SUBDOMAIN."""
     normalized = login_subdomain(subdomain)
@@ -54,9 +109,12 @@ def add_club(subdomain, name, structure_email, contact_email, offer_code, resour
                                  param_hint="SUBDOMAIN")
     structure_email = _email(structure_email, "--email")
     contact_email = _email(contact_email, "--contact-email") if contact_email else ""
-    record["country"] = record["country"].upper()
+    prefix = _vat_prefix(record["country"])
+    if record["vat_number"] and not record["vat_number"].startswith(prefix or "\0"):
+        raise click.BadParameter(f"{record['vat_number']!r} is not a VAT number of {record['country']}",
+                                 param_hint="'--vat-number'")
     try:
-        club = operations.add_club(normalized, name.strip(), structure_email, offer_code, resources,
+        club = operations.add_club(normalized, name, structure_email, offer_code, resources,
                                    contact_email=contact_email, password=password, **record)
     except operations.AccountError as error:
         _fail(error)
