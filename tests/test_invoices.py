@@ -64,7 +64,7 @@ def test_i1_numbers_follow_each_other_without_gaps(client, make, sign_in):
         make.club(name, resources=1)
         sign_in(name)
         numbers.append(issued(client, resources=1).number)
-        client.get("/logout")
+        assert post_form(client, "/logout", {}, token_from="/").status_code == 302
     assert numbers == [f"F-{YEAR}-00001", f"F-{YEAR}-00002", f"F-{YEAR}-00003"]
 
 
@@ -296,7 +296,7 @@ def test_the_club_gets_its_invoice_by_email_with_the_pdf(client, mermoz, mailbox
 
 def test_a_club_never_reaches_another_clubs_invoice(client, make, mermoz, sign_in):
     invoice = issued(client)
-    client.get("/logout")
+    assert post_form(client, "/logout", {}, token_from="/").status_code == 302
     make.club("guillaumet")
     sign_in("guillaumet")
     for path in (f"/invoices/{invoice.number}", f"/invoices/{invoice.number}.pdf"):

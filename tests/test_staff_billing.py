@@ -405,7 +405,7 @@ def test_i4_the_club_downloads_the_credit_note_staff_issued(client, make, admin,
     invoice = issue_invoice(club)
     assert credit(client, invoice, [invoice.lines[1].id]).status_code == 302
     (note,) = credit_notes()
-    client.post("/staff/logout")
+    assert post_form(client, "/staff/logout", {}, token_from="/staff/").status_code == 302
     sign_in("mermoz")
     response = client.get(f"/invoices/{note.number}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
