@@ -110,7 +110,7 @@ def prepare_open_invoices(count: int, year: int):
          "vat_mention": VatMention.OUTSIDE_EU,
          "total_excl_vat": invoice.balance_due, "total_vat": Decimal("0.00"), "total_incl_vat": invoice.balance_due,
          "currency": "EUR", "creditor_reference": invoice.rf_reference, "pdf": PLACEHOLDER_PDF,
-         "pdf_sha256": "0" * 64, "status": InvoiceStatus.ISSUED}
+         "pdf_sha256": "0" * 64, "status": InvoiceStatus.ISSUED, "line_count": 1}
         for index, invoice in enumerate(wanted, start=1)
     ])
     invoice_ids = dict(db.session.execute(
