@@ -203,6 +203,19 @@ def test_m4_two_staff_confirming_the_same_cheque_at_once_record_it_once(
                              .where(AuditEntry.action == "payment.recorded")) == 1
 
 
+def test_m4_transfer_instalments_with_the_same_words_add_up(client, agent, invoice):
+    """Clubs write the same reference (often the RF one) on every instalment: another amount or another day
+    is another transfer; the same words, amount and day entered again are the same transfer."""
+    words = {"method": "transfer", "transfer_reference": invoice.creditor_reference, "cheque_number": "", "bank": "",
+             "drawer": ""}
+    assert record(client, invoice.number, amount="200", received_on="2026-11-02", **words).status_code == 302
+    assert record(client, invoice.number, amount="200", received_on="2026-11-03", **words).status_code == 302
+    assert record(client, invoice.number, amount="200", received_on="2026-11-03", **words).status_code == 422
+    assert record(client, invoice.number, amount="176", received_on="2026-11-03", **words).status_code == 302
+    assert [p.amount for p in payments_of(invoice)] == [Decimal("200.00"), Decimal("200.00"), Decimal("176.00")]
+    assert status_of(invoice) is InvoiceStatus.PAID
+
+
 def test_m4_the_same_cheque_entered_again_later_is_refused_until_it_is_reversed(app, client, agent, make, invoice):
     admin = make.staff(StaffRole.ADMIN, email=ADMIN)
     assert record(client, invoice.number, amount="100", cheque_number="1234567", bank="LCL").status_code == 302

@@ -175,18 +175,21 @@ def record_payment(
     return after
 
 
-def payment_identity(method: PaymentMethod, reference: str, bank: str = "") -> tuple[str, ...] | None:
+def payment_identity(method: PaymentMethod, reference: str, bank: str = "", amount: Decimal | None = None,
+                     received_on: date | None = None) -> tuple | None:
     """What tells one received cheque or transfer from another, or None when nothing does (M4).
 
-    A cheque is its number at its bank (spaces and case aside); a transfer is the bank's reference
-    for it. Two entries with the same identity on one invoice are the same money entered twice.
+    A cheque is its number at its bank (spaces and case aside). A transfer is the bank's reference
+    for it, its amount and its day: clubs paying in instalments put the same words (often the RF
+    reference) on every transfer, so the words alone would refuse the second instalment. Two
+    entries with the same identity on one invoice are the same money entered twice.
     """
     if method is PaymentMethod.CHEQUE:
         number = "".join(reference.split()).casefold()
         return (method.value, number, " ".join(bank.split()).casefold()) if number else None
     if method is PaymentMethod.TRANSFER:
         text = " ".join(reference.split()).casefold()
-        return (method.value, text) if text else None
+        return (method.value, text, amount, received_on) if text else None
     # Card payments are told apart by the provider's event and checkout session (M1).
     return None
 

@@ -88,7 +88,7 @@ def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, rece
     if invoice.kind is not InvoiceKind.INVOICE:
         raise NotPayable()
     before = position(invoice)
-    _refuse_same_money_twice(before.payments, method, reference, bank)
+    _refuse_same_money_twice(before.payments, method, reference, bank, amount, received_on)
     try:
         after = rules.record_payment(before.amount_owed or invoice.total_incl_vat,
                                      [p.amount for p in before.payments], before.settlement.state
@@ -111,19 +111,21 @@ def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, rece
     return payment
 
 
-def _refuse_same_money_twice(payments: list[Payment], method: PaymentMethod, reference: str, bank: str) -> None:
+def _refuse_same_money_twice(payments: list[Payment], method: PaymentMethod, reference: str, bank: str,
+                             amount: Decimal, received_on: date) -> None:
     """Refuse a cheque or transfer already on the invoice and not reversed (M4).
 
     Called under the invoice lock: two staff entering the same cheque from their own pages at the
     same moment queue there, and the second one sees the first one's payment.
     """
-    identity = rules.payment_identity(method, reference, bank)
+    identity = rules.payment_identity(method, reference, bank, amount, received_on)
     if identity is None:
         return
     reversed_ids = {payment.reverses_id for payment in payments if payment.reverses_id is not None}
     for earlier in payments:
         if (earlier.amount > 0 and earlier.id not in reversed_ids
-                and rules.payment_identity(earlier.method, earlier.reference, earlier.bank) == identity):
+                and rules.payment_identity(earlier.method, earlier.reference, earlier.bank, earlier.amount,
+                                           earlier.received_on) == identity):
             error = ChequeAlreadyRecorded if method is PaymentMethod.CHEQUE else TransferAlreadyRecorded
             raise error(number=earlier.reference, bank=earlier.bank, reference=earlier.reference,
                         amount=earlier.amount, day=earlier.received_on)

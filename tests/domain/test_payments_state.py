@@ -234,6 +234,7 @@ def test_i5_recorded_payments_only_follow_listed_transitions(
 
 
 CHEQUE, TRANSFER, CARD = PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMethod.CARD
+EURO, DAY = Decimal("100.00"), date(2026, 12, 2)
 
 
 @pytest.mark.parametrize("first, second, same", [
@@ -243,10 +244,13 @@ CHEQUE, TRANSFER, CARD = PaymentMethod.CHEQUE, PaymentMethod.TRANSFER, PaymentMe
     ((CHEQUE, "1234567", "LCL"), (CHEQUE, "1234568", "LCL"), False),
     ((CHEQUE, "1234567", "LCL"), (CHEQUE, "1234567", "BNP"), False),
     ((CHEQUE, "1234567", ""), (TRANSFER, "1234567", ""), False),
-    ((TRANSFER, "VIR MERMOZ 42", ""), (TRANSFER, "vir  mermoz 42", "ignored"), True),
-    ((TRANSFER, "VIR MERMOZ 42", ""), (TRANSFER, "VIR MERMOZ 43", ""), False),
+    ((TRANSFER, "VIR MERMOZ 42", "", EURO, DAY), (TRANSFER, "vir  mermoz 42", "ignored", EURO, DAY), True),
+    ((TRANSFER, "VIR MERMOZ 42", "", EURO, DAY), (TRANSFER, "VIR MERMOZ 43", "", EURO, DAY), False),
+    # Instalments carry the same words: another amount or another day is other money.
+    ((TRANSFER, "RF18F2026000012", "", EURO, DAY), (TRANSFER, "RF18F2026000012", "", Decimal("100.01"), DAY), False),
+    ((TRANSFER, "RF18F2026000012", "", EURO, DAY), (TRANSFER, "RF18F2026000012", "", EURO, date(2026, 12, 3)), False),
 ])
-def test_m4_a_cheque_is_its_number_and_bank_a_transfer_its_bank_reference(first, second, same):
+def test_m4_a_cheque_is_its_number_and_bank_a_transfer_its_reference_amount_and_day(first, second, same):
     assert (payment_identity(*first) == payment_identity(*second)) is same
     assert payment_identity(*first) is not None
 
