@@ -15,7 +15,7 @@ from ..domain.money import ZERO
 from ..domain.numbering import Series, is_document_number
 from ..domain.references import creditor_reference
 from ..extensions import db
-from ..invoicing.credit_notes import DISCOUNT_KINDS, CreditedBefore, CreditLine, InvoicedLine, credit_for
+from ..domain.credit_notes import DISCOUNT_KINDS, CreditedBefore, CreditLine, InvoicedLine, credit_for
 from ..mail.outbox import attachment, queue_mail
 from ..models import (
     Club,

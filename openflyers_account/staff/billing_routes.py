@@ -10,7 +10,7 @@ from flask_babel import format_date, gettext as _
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
-from ..invoicing.credit_notes import DISCOUNT_KINDS
+from ..domain.credit_notes import DISCOUNT_KINDS
 from ..domain.money import ZERO
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from openflyers_account.domain.money import ZERO, percent_of
 from openflyers_account.domain.pricing import FRENCH_VAT_RATE, ExtraCharge, OfferPrice, Term, VatMention, \
     VatTreatment, quote
-from openflyers_account.invoicing.credit_notes import CreditedBefore, InvoicedLine, credit_for
+from openflyers_account.domain.credit_notes import CreditedBefore, InvoicedLine, credit_for
 
 NOTHING_BEFORE = CreditedBefore(by_line={}, by_rate={})
 FRANCE = VatTreatment(FRENCH_VAT_RATE, VatMention.NONE)

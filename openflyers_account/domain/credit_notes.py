@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from ..domain.money import ZERO, percent_of, round_fraction_cents
-from ..domain.pricing import LineKind
+from .money import ZERO, percent_of, round_fraction_cents
+from .pricing import LineKind
 
 #: Lines that are discounts on other lines, credited with them, never on their own (P2).
 DISCOUNT_KINDS = frozenset({LineKind.TERM_DISCOUNT.value, LineKind.CLUB_DISCOUNT.value})
