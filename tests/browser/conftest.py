@@ -1,9 +1,9 @@
 """Browser fixtures: the test app served over real HTTP, and Chromium (Debian's) driven by Playwright.
 
-Browser tests run on SQLite only: each module says so with
-`pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)`, which takes precedence over the
-`database_url` fixture's own params. The rest of the suite covers PostgreSQL.
+The journeys run on SQLite and on PostgreSQL, like the rest of the suite; the layout check, which is
+about the pages' CSS, says `pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)`.
 """
+
 from __future__ import annotations
 
 import os

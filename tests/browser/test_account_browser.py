@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 from openflyers_account.models import StaffRole
 from tests.conftest import PASSWORD, link_in
 
-# One database is enough to drive the pages; the rest of the suite covers PostgreSQL.
-pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "a brand new passphrase"
 CONTACT = "tresorier@mermoz.example"

@@ -14,7 +14,7 @@ from tests.browser.test_account_browser import club_sign_in, staff_sign_in
 from tests.conftest import PASSWORD
 from tests.domain.camt_factory import CamtEntry, camt053
 
-pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
