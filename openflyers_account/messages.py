@@ -29,6 +29,7 @@ MESSAGES = {
                       "To subscribe fewer, first deactivate resources on your platform."),
     "resources_out_of_range": _l("Enter a whole number of resources from %(floor)d to %(maximum)d."),
     "unknown_offer_choice": _l("Choose one of the offers in the list."),
+    "unknown_term_choice": _l("Choose a term of 1, 3 or 5 years."),
     "po_reference_too_long": _l("The PO reference has 70 characters at most."),
     "po_reference_characters": _l("The PO reference contains characters that cannot be printed."),
     "accept_terms": _l("Tick the box to accept the terms and conditions of sale."),

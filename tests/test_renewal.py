@@ -109,11 +109,17 @@ def test_p5_resources_are_whole_numbers_up_to_999(client, mermoz, resources):
     assert invoice_count() == 0
 
 
-@pytest.mark.parametrize("query", [{"offer": "gold"}, {"term": "2"}, {"term": "x"}, {"po_reference": "x" * 10_000}])
-def test_r3_unknown_choices_get_a_field_message(client, mermoz, query):
-    response = client.get("/renewal", query_string={"offer": "business", "resources": 4, "term": 1, **query})
-    assert response.status_code == 422
-    assert 'role="alert"' in response.get_data(as_text=True)
+@pytest.mark.parametrize("query, field, message", [
+    ({"offer": "gold"}, "offer", "Choisissez une des offres de la liste."),
+    ({"term": "2"}, "term", "Choisissez une durée de 1, 3 ou 5 ans."),
+    ({"term": "x"}, "term", "Choisissez une durée de 1, 3 ou 5 ans."),
+    ({"po_reference": "x" * 10_000}, "po_reference", "70 caractères au plus"),
+])
+def test_r3_unknown_choices_get_a_field_message(client, mermoz, query, field, message):
+    for path in ("/renewal", "/renewal/price"):
+        response = client.get(path, query_string={"offer": "business", "resources": 4, "term": 1, **query})
+        assert response.status_code == (422 if path == "/renewal" else 200)
+        assert message in field_errors(response.get_data(as_text=True), field)
 
 
 def test_r3_nothing_is_issued_before_the_confirmation(client, mermoz):
@@ -220,8 +226,8 @@ def field_errors(html: str, field: str) -> str:
 
 
 @pytest.mark.parametrize("tamper, field, message", [
-    ({"term": "7"}, "term", "N'est pas un choix valide"),
-    ({"offer": "gold"}, "offer", "N'est pas un choix valide"),
+    ({"term": "7"}, "term", "Choisissez une durée de 1, 3 ou 5 ans."),
+    ({"offer": "gold"}, "offer", "Choisissez une des offres de la liste."),
     ({"resources": "-5"}, "resources", "Saisissez un nombre entier de ressources"),
     ({"resources": "2"}, "resources", "Votre plateforme compte 4 ressources activées"),
     ({"po_reference": "x" * 71}, "po_reference", "70 caractères au plus"),

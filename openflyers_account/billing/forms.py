@@ -33,6 +33,17 @@ class WholeNumber:
         field.data = str(int(text))
 
 
+class OneOfTheChoices:
+    """A select's value is one it offers, or the message says what to choose (a tampered or stale form)."""
+
+    def __init__(self, message_code: str):
+        self.message_code = message_code
+
+    def __call__(self, form, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(MESSAGES[self.message_code])
+
+
 def _no_control_characters(form, field) -> None:
     if field.data and any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in field.data):
         raise ValidationError(MESSAGES["po_reference_characters"])
@@ -52,11 +63,13 @@ class RenewalForm(FlaskForm, RenewalChoiceFields):
     class Meta:
         csrf = False  # a GET that changes nothing
 
-    offer = SelectField(_l("Offer"), validators=[DataRequired(message=MESSAGES["required"])])
+    offer = SelectField(_l("Offer"), validate_choice=False,
+                        validators=[DataRequired(message=MESSAGES["required"]), OneOfTheChoices("unknown_offer_choice")])
     resources = StringField(_l("Number of resources"), validators=[WholeNumber()],
                             description=_l("Aircraft and simulators activated on your platform."))
     term = SelectField(_l("Term"), choices=[SelectChoice(str(t.value), label) for t, label in TERM_LABELS.items()],
-                       validators=[DataRequired(message=MESSAGES["required"])])
+                       validate_choice=False,
+                       validators=[DataRequired(message=MESSAGES["required"]), OneOfTheChoices("unknown_term_choice")])
     po_reference = StringField(_l("Purchase order reference (optional)"), validators=[
         Length(max=PO_REFERENCE_MAX_LENGTH, message=MESSAGES["po_reference_too_long"]), _no_control_characters],
         description=_l("Printed on the invoice if your club needs it for its accounts."))
