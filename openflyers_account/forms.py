@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_currency, gettext as _, lazy_gettext as _l
 from collections.abc import Callable
 
-from wtforms import EmailField, StringField, ValidationError
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from .domain.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from .messages import MESSAGES
+from .errors import UserError
+from .messages import MESSAGES, error_message
 
 
 def normalized_email(value: str) -> str:
@@ -82,3 +85,46 @@ class EuroField(StringField):
         self.amount = None
         if (self.data or "").strip():
             self.amount = self.parse(self.data)
+
+
+#: A one-time form key as `new_request_key` makes it.
+_REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def new_request_key() -> str:
+    """A one-time key for one rendering of a form: the same submission twice is applied once (A6, M4)."""
+    return uuid.uuid4().hex
+
+
+class OneTimeForm(FlaskForm):
+    """A form that acts once: each rendering carries a fresh key, so a double click or a resent page
+    is recognised and not applied (nor billed) twice (A6, M4)."""
+
+    request_key = HiddenField()
+    #: Shown above the form when the key is missing or altered.
+    incomplete_message = _l("This form is incomplete. Reload the page and send it again.")
+
+    @classmethod
+    def blank(cls, **data):
+        """The form as a page first shows it, with a new one-time key."""
+        return cls(formdata=None, request_key=new_request_key(), **data)
+
+    def validate_request_key(self, field) -> None:
+        if not _REQUEST_KEY.fullmatch(field.data or ""):
+            raise ValidationError(str(self.incomplete_message))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A hidden field's message is shown above the form, where the reader sees it.
+        self.form_errors.extend(self.request_key.errors)
+        return valid
+
+
+def show_refusal(form, error: UserError) -> None:
+    """A service's refusal on the field it names, or above the form when it names none."""
+    message = error_message(error.code, **error.params)
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)

@@ -12,6 +12,7 @@ from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
 from ..domain.credit_notes import DISCOUNT_KINDS
 from ..domain.money import ZERO
+from ..forms import show_refusal
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
@@ -157,11 +158,7 @@ def credit_note(number: str):
         # The service, under its lock, has the last word: lines credited meanwhile, the cap, a zero credit.
         document = _document_or_404(number)
         form = _credit_form(document) or CreditNoteForm([])
-        message = error_message(error.code, **error.params)
-        if error.field in form:
-            form[error.field].errors = [*form[error.field].errors, message]
-        else:
-            form.form_errors.append(message)
+        show_refusal(form, error)
         return _invoice_page(document, form, status=422)
     flash(_("Credit note %(credit)s issued for invoice %(invoice)s.", credit=credit.number, invoice=number),
           "success")

@@ -1,15 +1,12 @@
 """Back-office payment forms: record money received, reverse a mistaken entry (M4), build a deposit slip (M6)."""
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,16 +18,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
-from ..forms import EuroField, parse_euros
+from ..forms import EuroField, OneTimeForm, new_request_key, parse_euros
 from ..messages import MESSAGES
 from ..models import Club
 from .billing_forms import DayField
 
 #: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
 MAX_PAYMENT = Decimal("1000000")
-
-#: A one-time form key as `new_request_key` makes it.
-_REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 def _stripped(value):
@@ -46,18 +40,13 @@ def parse_payment_amount(text: str) -> Decimal:
     return amount
 
 
-def new_request_key() -> str:
-    """A one-time key for one rendering of the form: the same submission twice records one payment (M4)."""
-    return uuid.uuid4().hex
-
-
 def _optional_text(label, max_length: int, **kwargs) -> StringField:
     return StringField(label, filters=[_stripped], validators=[
         Optional(), Length(max=max_length, message=_l("This is too long (%(max)d characters at most).",
                                                       max=max_length))], **kwargs)
 
 
-class RecordPaymentForm(FlaskForm):
+class RecordPaymentForm(OneTimeForm):
     """Money received for an invoice: amount, day, method and what identifies it (M4)."""
 
     amount = EuroField(_l("Amount received (€)"), parse=parse_payment_amount,
@@ -73,8 +62,8 @@ class RecordPaymentForm(FlaskForm):
     transfer_reference = _optional_text(_l("Transfer reference"), 140,
                                         description=_l("As printed on the bank statement."))
     note = _optional_text(_l("Note (optional)"), 500)
-    request_key = HiddenField()
     submit = SubmitField(_l("Record the payment"))
+    incomplete_message = _l("This form is incomplete. Reload the page and enter the payment again.")
 
     def validate_method(self, field) -> None:
         if field.data not in {PaymentMethod.CHEQUE.value, PaymentMethod.TRANSFER.value}:
@@ -84,10 +73,6 @@ class RecordPaymentForm(FlaskForm):
         if field.data is not None and field.data > date.today():
             raise ValidationError(_("The payment cannot be received in the future: enter today or an earlier day."))
 
-    def validate_request_key(self, field) -> None:
-        if not _REQUEST_KEY.fullmatch(field.data or ""):
-            raise ValidationError(_("This form is incomplete. Reload the page and enter the payment again."))
-
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.method.data == PaymentMethod.CHEQUE.value:
@@ -96,8 +81,6 @@ class RecordPaymentForm(FlaskForm):
                 if not required.data and not required.errors:
                     required.errors = [*required.errors, _("Required for a cheque.")]
                     valid = False
-        if self.request_key.errors:
-            self.form_errors.extend(self.request_key.errors)
         return valid
 
     @property

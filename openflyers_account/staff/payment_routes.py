@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import format_currency, gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from ..forms import show_refusal
 from ..messages import error_message
 from ..payments import operations
 from ..payments.errors import PaymentsError
@@ -37,12 +38,7 @@ def record_payment(number: str):
             reference=form.reference(), bank=bank, drawer=drawer, note=form.note.data or "",
             request_key=form.request_key.data)
     except PaymentsError as error:
-        message = error_message(error.code, **error.params)
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+        show_refusal(form, error)
         return _invoice_page(_document_or_404(number), payment_form=form, status=422)
     except IntegrityError:
         # The key's unique index caught a submission the invoice lock could not see (another invoice's form).
