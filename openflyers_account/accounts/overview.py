@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..domain.periods import Period, SubscriptionStatus, renewal_opens_on, subscription_status
 from ..billing.renewal import open_renewal_invoice
+from ..payments.operations import position
 from ..models import Club, Invoice, PendingCharge, SubscriptionPeriod
 from .operations import pending_charges
 
@@ -26,6 +27,8 @@ class ClubOverview:
     pending_charges: list[PendingCharge]
     #: The unpaid renewal invoice, if the club has issued one (R2).
     renewal_invoice: Invoice | None
+    #: What is still owed on it, after its payments (M4, R4).
+    renewal_left_to_pay: Decimal | None
 
     @property
     def subscribed_resources(self) -> int:
@@ -50,6 +53,7 @@ def club_overview(club: Club, today: date) -> ClubOverview:
     renewed = next((p for p in paid if current is not None and p.start_date > current.end_date), None)
     period = Period(current.start_date, current.end_date) if current else None
     status = subscription_status(period, today)
+    renewal_invoice = open_renewal_invoice(club)
     if renewed is not None and status is SubscriptionStatus.RENEWAL_OPEN:
         status = SubscriptionStatus.ACTIVE
     return ClubOverview(
@@ -60,5 +64,6 @@ def club_overview(club: Club, today: date) -> ClubOverview:
         status=status,
         renewal_opens_on=renewal_opens_on(current.end_date) if current else None,
         pending_charges=pending_charges(club),
-        renewal_invoice=open_renewal_invoice(club),
+        renewal_invoice=renewal_invoice,
+        renewal_left_to_pay=position(renewal_invoice).settlement.balance_due if renewal_invoice else None,
     )

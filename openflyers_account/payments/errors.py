@@ -32,7 +32,7 @@ class ChequeAlreadyRecorded(AlreadyRecorded):
 
 
 class TransferAlreadyRecorded(AlreadyRecorded):
-    """A transfer with this bank reference is already recorded on the invoice (M4)."""
+    """A transfer with this reference, amount and day is already recorded on the invoice (M4)."""
 
     code = "transfer_already_recorded"
     field = "transfer_reference"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import format_currency, gettext as _
@@ -14,7 +13,7 @@ from ..domain.epc_qr import epc_qr_svg, sepa_transfer
 from ..domain.payments import PaymentMethod
 from ..domain.references import creditor_reference, format_reference
 from ..messages import error_message
-from ..models import Invoice, InvoiceStatus
+from ..models import InvoiceStatus
 from ..web import club_required, current_club, render_page
 from . import bp, operations
 from .errors import PaymentsError
@@ -27,12 +26,6 @@ def is_payable(position: InvoicePosition) -> bool:
     return (not position.invoice.is_credit_note
             and position.invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
             and position.settlement.balance_due > 0)
-
-
-@bp.app_template_global()
-def left_to_pay(invoice: Invoice) -> Decimal:
-    """What the club still owes on an invoice, after its payments and credit notes (I5, M4); for any page."""
-    return operations.position(invoice).settlement.balance_due
 
 
 def _own_position(number: str) -> InvoicePosition:
