@@ -33,6 +33,16 @@ RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 240))
 _QUEUED = "outbox_queued"
 
 
+def _waiting():
+    """Neither sent nor given up."""
+    return OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
+
+
+def _due(now: datetime):
+    """Waiting, and past its back-off."""
+    return *_waiting(), OutboxMessage.next_attempt_at <= now
+
+
 def retry_delay(failed_tries: int) -> timedelta:
     """How long a message waits after its `failed_tries`-th failed try (1, 5, 15, 60, then 240 min)."""
     return RETRY_DELAYS[min(failed_tries, len(RETRY_DELAYS)) - 1]
@@ -45,6 +55,12 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+
+    def count_failed_try(self, given_up: bool) -> None:
+        if given_up:
+            self.failed += 1
+        else:
+            self.retrying += 1
 
 
 @dataclass
@@ -167,9 +183,7 @@ def _claim(message_id: int, token: str, now: datetime) -> OutboxMessage | None:
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
+            *_due(now),
             or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
         )
         .values(claimed_at=now, claim_token=token)
@@ -218,24 +232,19 @@ def _send(message_ids, now: datetime, timeout: float) -> SendReport:
                 email = build_email(message)
             except Exception as error:  # noqa: BLE001 - a message that cannot be built never will be
                 log.exception("outbox message %s cannot be built", message_id)
-                _failed_try(message, token, f"cannot build the message: {error}", now, for_good=True)
-                report.failed += 1
+                report.count_failed_try(_failed_try(message, token, f"cannot build the message: {error}", now,
+                                                    for_good=True))
                 continue
             try:
                 delivery.deliver(email, message_id)
             except ServerUnavailable as error:
                 # Nothing is lost: the message stays queued; the rest waits for the next run
                 # instead of each waiting out the timeout against a server that is down.
-                if _failed_try(message, token, str(error), now, for_good=False):
-                    report.failed += 1
-                else:
-                    report.retrying += 1
+                report.count_failed_try(_failed_try(message, token, str(error), now, for_good=False))
                 break
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
-                if _failed_try(message, token, str(error), now, for_good=refused_for_good(error)):
-                    report.failed += 1
-                else:
-                    report.retrying += 1
+                report.count_failed_try(_failed_try(message, token, str(error), now,
+                                                    for_good=refused_for_good(error)))
             else:
                 _finish(message, token, sent_at=now)
                 report.sent += 1
@@ -246,8 +255,7 @@ def send_pending(now: datetime, limit: int = 500) -> SendReport:
     """Send the messages due at `now`, oldest first; safe to run on several hosts at once."""
     due = db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-               OutboxMessage.next_attempt_at <= now)
+        .where(*_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ).all()
@@ -278,14 +286,12 @@ def send_queued_by_this_use_case() -> None:
 
 def outbox_status(now: datetime, limit: int = 20) -> OutboxStatus:
     """Counts of queued and failed messages, and the last failures, for the operator."""
-    waiting = (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
-
     def count(*conditions) -> int:
         return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*conditions))
 
     return OutboxStatus(
-        queued=count(*waiting),
-        due=count(*waiting, OutboxMessage.next_attempt_at <= now),
+        queued=count(*_waiting()),
+        due=count(*_due(now)),
         failed=count(OutboxMessage.failed_at.is_not(None)),
         recent_failures=list(db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
