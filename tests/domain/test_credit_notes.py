@@ -33,7 +33,7 @@ def after(lines: list[InvoicedLine], *credits) -> CreditedBefore:
     return CreditedBefore(by_line, by_rate)
 
 
-def test_i2_a_chosen_line_takes_its_share_of_each_discount():
+def test_i2_p2_a_chosen_line_takes_its_share_of_each_discount():
     lines = invoiced(("base_fee", "900.00"), ("resources", "540.00"), ("term_discount", "-144.00"),
                      ("club_discount", "-64.80"), ("extra_charge", "15.00"))
     credit = credit_for(lines, {2}, NOTHING_BEFORE)
@@ -49,7 +49,7 @@ def test_a6_a_pending_charge_is_credited_whole_and_takes_no_discount():
     assert [(part.line.line_id, part.amount_excl_vat) for part in credit.lines] == [(3, Decimal("15.00"))]
 
 
-def test_i2_the_rounding_cent_is_kept_for_the_last_piece():
+def test_i2_p3_the_rounding_cent_is_kept_for_the_last_piece():
     # Three equal lines share a 0.10 discount: 0.03, 0.04 (0.07 so far), 0.03 (0.10); VAT likewise.
     lines = invoiced(("base_fee", "0.05"), ("resources", "0.05"), ("resources", "0.05"),
                      ("club_discount", "-0.10"))
@@ -69,7 +69,7 @@ charges = st.lists(st.builds(ExtraCharge, st.just("item"), st.just("Item"), st.i
 
 @given(st.builds(OfferPrice, st.just("offer"), cents, cents), st.integers(0, 999), st.sampled_from(Term), percents,
        charges, st.randoms(use_true_random=False))
-def test_i2_an_invoice_credited_in_pieces_is_credited_exactly_never_more(offer, resources, term, club_percent,
+def test_i2_p3_an_invoice_credited_in_pieces_is_credited_exactly_never_more(offer, resources, term, club_percent,
                                                                          extra, random):
     priced = quote(offer, resources, term, club_percent, FRANCE, extra)
     lines = [InvoicedLine(index, line.kind.value, line.amount, line.vat_rate)
