@@ -154,6 +154,11 @@ def creditable_lines(invoice: Invoice, credited: Collection[int]) -> list[Invoic
     return [line for line in invoice.lines if line.id not in credited and line.kind not in DISCOUNT_KINDS]
 
 
+def discount_line_ids(invoice: Invoice) -> list[int]:
+    """The invoice's term and club discount lines: credited with the lines they discount, never chosen (P2)."""
+    return [line.id for line in invoice.lines if line.kind in DISCOUNT_KINDS]
+
+
 def _credited_before(invoice: Invoice, notes: list[Invoice]) -> CreditedBefore:
     by_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
     for note in notes:
@@ -172,7 +177,7 @@ def _issue_credit_note(invoice: Invoice, line_ids: Collection[int] | None, reaso
     notes = credit_notes_of(invoice)
     before = _credited_before(invoice, notes)
     by_id = {line.id: line for line in invoice.lines}
-    if line_ids is not None and any(by_id[i].kind in DISCOUNT_KINDS for i in line_ids if i in by_id):
+    if line_ids is not None and set(line_ids) & set(discount_line_ids(invoice)):
         raise DiscountCreditedAlone()
     open_lines = creditable_lines(invoice, before.by_line)
     chosen = {line.id for line in open_lines if line_ids is None or line.id in line_ids}

@@ -10,7 +10,6 @@ from flask_babel import format_date, gettext as _
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
 from ..billing.errors import BillingError, PriceListInvalid
-from ..domain.credit_notes import DISCOUNT_KINDS
 from ..domain.money import ZERO
 from ..forms import show_refusal
 from ..messages import error_message
@@ -97,7 +96,7 @@ def _credit_form(invoice: Invoice) -> CreditNoteForm | None:
     if invoice.is_credit_note:
         return None
     return CreditNoteForm(operations.creditable_lines(invoice, operations.credited_line_ids(invoice)),
-                          [line.id for line in invoice.lines if line.kind in DISCOUNT_KINDS])
+                          operations.discount_line_ids(invoice))
 
 
 def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status: int = 200,
