@@ -70,7 +70,7 @@ def prepare(env: dict) -> None:
     from openflyers_account import create_app
     from openflyers_account.accounts import operations
     from openflyers_account.extensions import db
-    from openflyers_account.models import SubscriptionPeriod, utcnow
+    from openflyers_account.models import Subscription, SubscriptionPeriod, utcnow
 
     app = create_app(_config(env))
     with app.app_context():
@@ -79,8 +79,12 @@ def prepare(env: dict) -> None:
             club = operations.add_club(f"bench{index}", f"Aéroclub {index}", f"club{index}@bench.example",
                                        "business", 4, password=PASSWORD)
             end = date.today() + timedelta(days=30)
-            db.session.add(SubscriptionPeriod(club_id=club.id, offer_id=club.offer_id, start_date=end - timedelta(364),
-                                              end_date=end, resources=4, activated_at=utcnow()))
+            subscription = Subscription(club_id=club.id, offer_id=club.offer_id, term_years=1)
+            db.session.add(subscription)
+            db.session.flush()
+            db.session.add(SubscriptionPeriod(subscription_id=subscription.id, offer_id=club.offer_id,
+                                              start_date=end - timedelta(364), end_date=end, resources=4,
+                                              activated_at=utcnow()))
             db.session.commit()
 
 
@@ -92,8 +96,8 @@ def _config(env: dict) -> dict:
 def time_issuing(env: dict) -> list[float]:
     """Seconds to issue one renewal invoice with its PDF, in-process, one sample per club."""
     from openflyers_account import create_app
-    from openflyers_account.billing.operations import issue_renewal
-    from openflyers_account.billing.renewal import RenewalOrder
+    from openflyers_account.subscriptions.operations import issue_renewal
+    from openflyers_account.subscriptions.purchase import SubscriptionOrder
     from openflyers_account.domain.pricing import Term
 
     app = create_app(_config(env))
@@ -101,7 +105,7 @@ def time_issuing(env: dict) -> list[float]:
     with app.app_context(), app.test_request_context():
         for index in range(1, 6):
             started = time.perf_counter()
-            issue_renewal(index + 1, RenewalOrder("business", 4, Term.THREE_YEARS, "BENCH"), date.today())
+            issue_renewal(index + 1, None, SubscriptionOrder("business", 4, Term.THREE_YEARS, "BENCH"), date.today(), "bench")
             samples.append(time.perf_counter() - started)
     return samples
 

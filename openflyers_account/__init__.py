@@ -92,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 AREAS = [
     ("accounts", ("routes",), None),
     ("billing", ("routes",), None),
+    ("subscriptions", ("routes", "staff_routes"), None),
     ("payments", ("routes", "card_routes"), None),
     ("staff", ("routes", "billing_routes", "payment_routes", "deposit_routes", "statement_routes"), "/staff"),
     ("webhooks", ("routes",), "/webhooks"),
@@ -99,11 +100,12 @@ AREAS = [
 
 
 def _register_blueprints(app: Flask) -> None:
-    for package, view_modules, prefix in AREAS:
-        area = import_module(f"{__name__}.{package}")
+    # Every view first: an area may serve pages on another area's blueprint (its staff pages on `staff`).
+    for package, view_modules, _prefix in AREAS:
         for module in view_modules:
             import_module(f"{__name__}.{package}.{module}")
-        app.register_blueprint(area.bp, url_prefix=prefix)
+    for package, _views, prefix in AREAS:
+        app.register_blueprint(import_module(f"{__name__}.{package}").bp, url_prefix=prefix)
 
 
 def _select_locale() -> str:
@@ -225,7 +227,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["audit_action_label"] = audit_action_label
-    from .billing.renewal import line_description
+    from .billing.lines import line_description
 
     app.jinja_env.globals["quote_line_label"] = line_description
 

@@ -1,18 +1,29 @@
-"""The audit log: one entry per staff action or operator command, in the action's transaction (A5)."""
+"""The audit log: one entry per action that changes an account, in the action's transaction (A5, K4)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from .accounts.models import AuditEntry, Club, StaffUser
 from .extensions import db
-from .models import AuditEntry, Club, StaffUser
+
+#: Who acts: a staff member, a club acting for itself, or a label (cli, platform, demo).
+Actor = StaffUser | Club | str
 
 
-def record(actor: StaffUser | str, action: str, club: Club | None = None, **details) -> AuditEntry:
-    """Add an audit entry to the current transaction; `actor` is a staff member or a label (cli, platform)."""
-    staff = actor if isinstance(actor, StaffUser) else None
+def actor_label(actor: Actor) -> str:
+    """How the log names who acted: a staff e-mail, `club:<subdomain>`, or the label itself."""
+    if isinstance(actor, StaffUser):
+        return actor.email
+    if isinstance(actor, Club):
+        return f"club:{actor.subdomain}"
+    return str(actor)
+
+
+def record(actor: Actor, action: str, club: Club | None = None, **details) -> AuditEntry:
+    """Add an audit entry to the current transaction."""
     entry = AuditEntry(
-        staff_id=staff.id if staff else None,
-        actor=staff.email if staff else str(actor),
+        staff_id=actor.id if isinstance(actor, StaffUser) else None,
+        actor=actor_label(actor),
         action=action,
         club_id=club.id if club else None,
         details=details,

@@ -201,5 +201,7 @@ def demo_load():
 
 
 def register_cli(app: Flask) -> None:
-    for group in (club_cli, staff_cli, outbox_cli, demo_cli):
+    from .subscriptions.cli import subscription_cli
+
+    for group in (club_cli, staff_cli, outbox_cli, demo_cli, subscription_cli):
         app.cli.add_command(group)

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: invented clubs and staff accounts, loaded idempotently."""
+"""Demo data for `make run`: invented clubs, their subscriptions and staff accounts, loaded idempotently."""
 from __future__ import annotations
 
 import os
@@ -7,43 +7,64 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .accounts import operations
+from .accounts.models import Club, StaffRole, StaffUser
+from .billing.models import Offer
 from .extensions import db
-from .models import Club, StaffRole, StaffUser, SubscriptionPeriod, utcnow
+from .storage import utcnow
+from .subscriptions.models import Subscription, SubscriptionPeriod
 from .transactions import use_case
 
 DEMO_PASSWORD = "demo-password"
 
-#: Invented clubs (demo data): subdomain, name, offer, activated resources, days to the end of the period.
+#: Invented clubs (demo data): subdomain, name, offer, activated resources, record, contact address.
 DEMO_CLUBS = [
-    ("mermoz", "Aéroclub Jean Mermoz (démo)", "business", 4, 60,
+    ("mermoz", "Aéroclub Jean Mermoz (démo)", "business", 4,
      {"address": "Aérodrome de Toussus-le-Noble", "postcode": "78117", "city": "Toussus-le-Noble",
       "siren": "123456782", "vat_number": "FR40123456782"}, "tresorier@mermoz.example"),
-    ("guillaumet", "Aéroclub Henri Guillaumet (démo)", "first-price", 2, 200,
+    ("guillaumet", "Aéroclub Henri Guillaumet (démo)", "first-price", 2,
      {"address": "Aérodrome de Montargis", "postcode": "45200", "city": "Amilly", "siren": "732829320"},
      "tresorier@guillaumet.example"),
-    ("latecoere", "Cercle aérien Latécoère (démo)", "premiere", 7, -20,
+    ("latecoere", "Cercle aérien Latécoère (démo)", "premiere", 7,
      {"address": "Aéroport de Toulouse-Lasbordes", "postcode": "31130", "city": "Balma", "siren": "552100554"},
      ""),
+]
+
+#: Their subscriptions, paid for before this site: subdomain, offer, resources, days to the end date, PO
+#: reference, under notice. Mermoz has a second one, for its simulator centre, under notice (R7, R9).
+DEMO_SUBSCRIPTIONS = [
+    ("mermoz", "business", 4, 60, "", False),
+    ("mermoz", "first-price", 1, 200, "Centre simulateur", True),
+    ("guillaumet", "first-price", 2, 200, "", False),
+    ("latecoere", "premiere", 7, -20, "", False),
 ]
 DEMO_STAFF = [("admin@openflyers.example", StaffRole.ADMIN), ("staff@openflyers.example", StaffRole.STAFF)]
 
 
 @use_case
-def _add_period(club: Club, days_to_end: int, today: date) -> None:
-    end = today + timedelta(days=days_to_end)
-    start = end - timedelta(days=364)
-    db.session.add(SubscriptionPeriod(club_id=club.id, offer_id=club.offer_id, start_date=start, end_date=end,
-                                      resources=club.activated_resources, activated_at=utcnow()))
+def _add_subscriptions(club: Club, today: date) -> None:
+    offers = {offer.code: offer.id for offer in db.session.scalars(select(Offer))}
+    for subdomain, offer, resources, days_to_end, po_reference, under_notice in DEMO_SUBSCRIPTIONS:
+        if subdomain != club.subdomain:
+            continue
+        subscription = Subscription(club_id=club.id, offer_id=offers[offer], term_years=1, po_reference=po_reference,
+                                    notice_given_on=today if under_notice else None,
+                                    notice_given_by="demo" if under_notice else "")
+        db.session.add(subscription)
+        db.session.flush()
+        end = today + timedelta(days=days_to_end)
+        db.session.add(SubscriptionPeriod(subscription_id=subscription.id, offer_id=offers[offer],
+                                          start_date=end - timedelta(days=364), end_date=end, term_years=1,
+                                          resources=resources, activated_at=utcnow()))
 
 
 def load_demo_data(today: date | None = None) -> list[str]:
     """Create what is missing of the demo data; returns the logins to print."""
     today = today or date.today()
-    for subdomain, name, offer, resources, days_to_end, record, contact in DEMO_CLUBS:
+    for subdomain, name, offer, resources, record, contact in DEMO_CLUBS:
         if operations.find_club(subdomain) is None:
             club = operations.add_club(subdomain, name, f"contact@{subdomain}.example", offer, resources,
                                        contact_email=contact, password=DEMO_PASSWORD, actor="demo", **record)
-            _add_period(club, days_to_end, today)
+            _add_subscriptions(club, today)
     for email, role in DEMO_STAFF:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             operations.add_staff(email, role, DEMO_PASSWORD, actor="demo")

@@ -10,8 +10,8 @@ from flask_babel import format_currency, gettext as _, lazy_gettext as _l
 from collections.abc import Callable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, EmailField, HiddenField, StringField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from .domain.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from .errors import UserError
@@ -128,3 +128,18 @@ def show_refusal(form, error: UserError) -> None:
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+class DayField(DateField):
+    """An ISO date (the browser's date picker sends YYYY-MM-DD), with our own messages."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])],
+                         invalid_value_message=_l("Enter a date, such as 2026-09-01."), **kwargs)
+
+    def pre_validate(self, form) -> None:
+        if self.raw_data is not None and not "".join(self.raw_data).strip():
+            self.errors.clear()
+            raise StopValidation(str(MESSAGES["required"]))
+        if self.process_errors:
+            raise StopValidation()  # the date could not be read: that message says it all

@@ -27,7 +27,32 @@ MESSAGES = {
     "resources_whole_number": _l("Enter a whole number of resources, from your platform's count up to %(maximum)d."),
     "below_floor": _l("Your platform has %(floor)d activated resources: the renewal covers at least that many. "
                       "To subscribe fewer, first deactivate resources on your platform."),
+    "below_club_floor": _l("Your platform has %(activated)d activated resources and your other subscriptions "
+                           "cover %(elsewhere)d of them on %(day)s: this one covers at least %(floor)d. To "
+                           "subscribe fewer, first deactivate resources on your platform."),
     "resources_out_of_range": _l("Enter a whole number of resources from %(floor)d to %(maximum)d."),
+    "added_whole_number": _l("Enter a whole number of resources to add, from 1."),
+    "added_out_of_range": _l("Add from 1 to %(maximum)d resources: a period has 999 resources at most."),
+    "no_running_period": _l("This subscription has no period running or to come: renew it instead of adding "
+                            "resources."),
+    "unknown_subscription": _l("This subscription does not exist or is not yours."),
+    "choose_subscription": _l("Your club has several subscriptions: choose the one to renew."),
+    "start_out_of_range": _l("Choose a start date from %(earliest)s to %(latest)s (12 months back or ahead)."),
+    "notice_too_late": _l("Notice not to renew had to be given by %(deadline)s, 90 days before the end date "
+                          "(%(end)s). Contact us if your situation calls for an exception."),
+    "late_notice_not_allowed": _l("Only OpenFlyers staff can accept a notice given after the deadline."),
+    "withdrawal_too_late": _l("The subscription ended on %(end)s: its notice can no longer be withdrawn."),
+    "subscription_over": _l("This subscription has ended: renew it to go on."),
+    "reduction_too_late": _l("Fewer resources for the next period had to be asked by %(deadline)s, 90 days "
+                             "before the end date. You can still choose them when you renew yourself."),
+    "reduction_not_fewer": _l("The current period has %(current)d resources: ask for fewer, or add resources "
+                              "instead."),
+    "not_reissuable": _l("Only an invoice with no payment recorded or announced can be reissued: this one keeps "
+                         "its reference."),
+    "already_this_reference": _l("This invoice already carries the subscription's PO reference."),
+    "nothing_to_bill": _l("This purchase comes to nothing to pay: no invoice is issued."),
+    "period_has_added_resources": _l("Resources were added to the period this invoice pays for: cancel the "
+                                     "invoices of the added resources first."),
     "unknown_offer_choice": _l("Choose one of the offers in the list."),
     "unknown_term_choice": _l("Choose a term of 1, 3 or 5 years."),
     "po_reference_too_long": _l("The PO reference has 70 characters at most."),
@@ -35,7 +60,8 @@ MESSAGES = {
     "accept_terms": _l("Tick the box to accept the terms and conditions of sale."),
     "renewal_not_open": _l("Renewal opens on %(opens_on)s, 90 days before the end of your current period."),
     "price_changed": _l("The price has changed since you reviewed it: check the new total, then confirm again."),
-    "invoice_not_cancellable": _l("Only an unpaid renewal invoice can be cancelled."),
+    "invoice_not_cancellable": _l("Only an unpaid invoice of a subscription, with nothing paid yet, can be "
+                                  "cancelled."),
     "nothing_to_credit": _l("Nothing left to credit on this invoice: choose lines that have not been credited yet."),
     "discount_credited_alone": _l("A discount is credited with the lines it discounts, in proportion: choose "
                                   "those lines, not the discount line."),
@@ -119,6 +145,15 @@ AUDIT_ACTIONS = {
     "staff.created": _l("Staff account created"),
     "staff.signed_in": _l("Staff signed in"),
     "invoice.credited": _l("Credit note issued"),
+    "invoice.cancelled": _l("Invoice cancelled at the buyer's request"),
+    "invoice.reissued": _l("Invoice reissued with the new PO reference"),
+    "subscription.started": _l("Subscription started"),
+    "subscription.renewed": _l("Subscription renewed"),
+    "subscription.resources_added": _l("Resources added"),
+    "subscription.po_reference_changed": _l("PO reference changed"),
+    "subscription.notice_given": _l("Notice not to renew given"),
+    "subscription.notice_withdrawn": _l("Notice withdrawn"),
+    "subscription.reduction_requested": _l("Fewer resources asked for the next period"),
     "catalogue.published": _l("Price list published"),
     "payment.recorded": _l("Payment recorded"),
     "payment.reversed": _l("Payment reversed"),

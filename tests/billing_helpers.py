@@ -5,8 +5,10 @@ import html as html_lib
 import re
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from openflyers_account.extensions import db
-from openflyers_account.models import SubscriptionPeriod, utcnow
+from openflyers_account.models import Subscription, SubscriptionPeriod, utcnow
 
 
 def review(client, offer="business", resources=4, term=1, po_reference=""):
@@ -35,10 +37,24 @@ def renew(client, **choice):
     return client.post("/renewal/confirm", data=confirm_form(client, **choice))
 
 
-def add_paid_period(club, days_to_end: int, resources: int = 3) -> SubscriptionPeriod:
+def subscription_of(club, po_reference: str = "") -> Subscription:
+    """The club's subscription with this PO reference, made on first use (periods from before this site)."""
+    subscription = db.session.scalar(select(Subscription).where(Subscription.club_id == club.id,
+                                                                Subscription.po_reference == po_reference))
+    if subscription is None:
+        subscription = Subscription(club_id=club.id, offer_id=club.offer_id, term_years=1, po_reference=po_reference)
+        db.session.add(subscription)
+        db.session.flush()
+    return subscription
+
+
+def add_paid_period(club, days_to_end: int, resources: int = 3, paid: bool = True, po_reference: str = "",
+                    days: int = 365) -> SubscriptionPeriod:
+    """A period of the club's subscription, paid before this site (no invoice), ending `days_to_end` from today."""
     end = date.today() + timedelta(days=days_to_end)
-    period = SubscriptionPeriod(club_id=club.id, offer_id=club.offer_id, start_date=end - timedelta(days=364),
-                                end_date=end, resources=resources, activated_at=utcnow())
+    period = SubscriptionPeriod(subscription_id=subscription_of(club, po_reference).id, offer_id=club.offer_id,
+                                start_date=end - timedelta(days=days - 1), end_date=end, term_years=1,
+                                resources=resources, activated_at=utcnow() if paid else None)
     db.session.add(period)
     db.session.commit()
     return period

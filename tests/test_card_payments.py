@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from openflyers_account import create_app
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -47,7 +47,7 @@ def english(client):
 def invoice(app, make):
     club = make.club("mermoz", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
 
 
 @pytest.fixture
@@ -330,10 +330,10 @@ def test_m1_events_we_do_not_act_on_are_answered_200_and_change_nothing(app, cli
 
 def test_m1_a_notification_for_a_cancelled_invoice_is_refused_and_logged(app, client, checkout, invoice,
                                                                           card_log):
-    from openflyers_account.billing.operations import cancel_renewal
+    from openflyers_account.subscriptions.operations import cancel_purchase
 
     with app.test_request_context():
-        cancel_renewal(invoice.club, invoice.number, date.today())
+        cancel_purchase(invoice.club.id, invoice.number, date.today(), invoice.club)
     response = deliver(client, demo_event(checkout, invoice.number), secret_of(app))
     assert response.status_code == 200 and response.get_json()["status"] == "refused"
     assert payments_of(invoice) == []

@@ -6,14 +6,12 @@ import pytest
 
 from openflyers_account.extensions import db
 from openflyers_account.models import Club, SubscriptionPeriod, utcnow
+from tests.billing_helpers import add_paid_period
 from tests.conftest import post_form
 
 
 def add_period(club, days_to_end, resources=3, paid=True):
-    end = date.today() + timedelta(days=days_to_end)
-    db.session.add(SubscriptionPeriod(club_id=club.id, offer_id=club.offer_id, start_date=end - timedelta(days=364),
-                                      end_date=end, resources=resources, activated_at=utcnow() if paid else None))
-    db.session.commit()
+    add_paid_period(club, days_to_end, resources=resources, paid=paid)
 
 
 @pytest.mark.parametrize("days_to_end, status", [
@@ -28,12 +26,13 @@ def test_r2_dashboard_shows_the_period_and_its_status(client, make, sign_in, day
     assert f'class="badge">{status}</p>' in page
 
 
-def test_r4_an_unpaid_period_is_not_the_current_one(client, make, sign_in):
+def test_r4_an_unpaid_period_is_not_active(client, make, sign_in):
     club = make.club("mermoz")
     add_period(club, -10)
     add_period(club, 355, paid=False)
     sign_in("mermoz")
-    assert 'class="badge">Expiré</p>' in client.get("/").get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="badge">En attente de paiement</p>' in page and ">Actif<" not in page
 
 
 def test_r2_a_club_that_already_renewed_has_nothing_to_do(client, make, sign_in):

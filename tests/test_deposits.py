@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -36,7 +36,7 @@ def agent(make, staff_sign_in, client):
 def cheque(club_name: str, make, amount: str, number: str, bank: str = "Crédit Agricole") -> Payment:
     """A cheque received for a new invoice of a new club."""
     club = make.club(club_name, resources=3)
-    invoice = issue_renewal(club.id, RenewalOrder("business", 3, Term.ONE_YEAR), TODAY)
+    invoice = issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), TODAY, "test")
     return operations.record_payment(invoice.id, Decimal(amount), PaymentMethod.CHEQUE, TODAY, "tests",
                                      reference=number, bank=bank, drawer=f"Aéroclub {club_name}")
 
@@ -64,7 +64,7 @@ def slip_of(payment: Payment) -> str | None:
 
 def test_m6_received_cheques_are_offered_for_deposit_transfers_are_not(client, agent, cheques, make):
     club = make.club("latecoere", resources=3)
-    invoice = issue_renewal(club.id, RenewalOrder("business", 3, Term.ONE_YEAR), TODAY)
+    invoice = issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), TODAY, "test")
     operations.record_payment(invoice.id, Decimal("576.00"), PaymentMethod.TRANSFER, TODAY, "tests",
                               reference="VIR-9999999")
     page = client.get("/staff/deposits").get_data(as_text=True)

@@ -340,7 +340,7 @@ def test_i1_a_database_error_while_issuing_leaves_nothing_half_written(client, g
         db.session.flush()
         raise OperationalError("INSERT INTO outbox_message", {}, Exception("disk full"))
 
-    monkeypatch.setattr("openflyers_account.billing.operations._queue_document_mail", disk_full)
+    monkeypatch.setattr("openflyers_account.billing.operations.queue_document_mail", disk_full)
     assert_nothing_issued(renew(client, offer="first-price", resources=1))
     monkeypatch.undo()
     assert issued(client, offer="first-price", resources=1).number == f"F-{YEAR}-00001"

@@ -32,14 +32,14 @@ def test_i2_the_frozen_invoices_migration_goes_down_and_up_with_invoices_issued(
 
     from sqlalchemy import func, select
 
-    from openflyers_account.billing.operations import issue_renewal
-    from openflyers_account.billing.renewal import RenewalOrder
+    from openflyers_account.subscriptions.operations import issue_renewal
+    from openflyers_account.subscriptions.purchase import SubscriptionOrder
     from openflyers_account.domain.pricing import Term
     from openflyers_account.models import InvoiceLine
 
     club = make.club("mermoz", resources=2)
     with app.test_request_context():
-        issue_renewal(club.id, RenewalOrder("business", 2, Term.ONE_YEAR), date.today())
+        issue_renewal(club.id, None, SubscriptionOrder("business", 2, Term.ONE_YEAR), date.today(), "test")
     lines = db.session.scalar(select(func.count()).select_from(InvoiceLine))
     db.session.remove()
     downgrade(revision="0003_outbox_retries")

@@ -11,8 +11,8 @@ import segno
 from sqlalchemy import func, select
 from stdnum import iso11649
 
-from openflyers_account.billing.operations import cancel_renewal, issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import cancel_purchase, issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.epc_qr import epc_qr, sepa_transfer
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
@@ -43,7 +43,7 @@ def mermoz(make, sign_in, english):
 def invoice(app, mermoz) -> Invoice:
     """A renewal invoice of 576.00 incl. VAT (business offer, 3 resources, 1 year)."""
     with app.test_request_context():
-        return issue_renewal(mermoz.id, RenewalOrder("business", 3, Term.ONE_YEAR), date.today())
+        return issue_renewal(mermoz.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), date.today(), "test")
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_m1_m3_the_pay_pages_are_for_signed_in_clubs(app, invoice):
 
 def test_i5_a_cancelled_invoice_needs_no_payment(app, client, invoice, mermoz):
     with app.test_request_context():
-        cancel_renewal(mermoz, invoice.number, date.today())
+        cancel_purchase(mermoz.id, invoice.number, date.today(), mermoz)
     text = page(client, f"/invoices/{invoice.number}/pay")
     assert "This invoice is cancelled by a credit note: it needs no payment." in text
     assert "/pay/transfer" not in text and "/pay/card" not in text

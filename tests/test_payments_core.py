@@ -9,8 +9,8 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import select
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -26,7 +26,7 @@ from tests.test_card_payments import demo_event, secret_of
 def invoice(app, make):
     club = make.club("mermoz", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
 
 
 def period_of(invoice):
@@ -85,10 +85,10 @@ def test_m1_the_same_provider_event_records_one_payment(invoice):
 
 
 def test_i5_a_cancelled_invoice_takes_no_payment(invoice, app):
-    from openflyers_account.billing.operations import cancel_renewal
+    from openflyers_account.subscriptions.operations import cancel_purchase
 
     with app.test_request_context():
-        cancel_renewal(invoice.club, invoice.number, date.today())
+        cancel_purchase(invoice.club.id, invoice.number, date.today(), invoice.club)
     with pytest.raises(NotPayable):
         operations.record_payment(invoice.id, Decimal("10.00"), PaymentMethod.CHEQUE, date.today(), "x")
 
@@ -113,7 +113,7 @@ def test_r4_the_dashboard_shows_the_balance_left_then_the_period_active_once_pai
                               reference="1234567", bank="LCL", drawer="Mermoz")
     page = dashboard(client)
     # M4: the club sees what is left, not the invoice's total, and the period waits for the rest (R4).
-    assert f"Your renewal invoice {invoice.number}" in page and "is partly paid: €332.00 left to pay." in page
+    assert f"Your invoice {invoice.number}" in page and "is partly paid: €332.00 left to pay." in page
     assert "€432.00" not in page
     assert badge(page) == ("none", "No subscription yet")
 
@@ -129,7 +129,7 @@ def test_r4_the_dashboard_shows_the_balance_left_then_the_period_active_once_pai
 def test_r4_an_unpaid_invoice_shows_its_full_amount_on_the_dashboard(client, sign_in, invoice):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in("mermoz")
-    assert f"Your renewal invoice {invoice.number}" in dashboard(client)
+    assert f"Your invoice {invoice.number}" in dashboard(client)
     assert "is waiting for payment: €432.00." in dashboard(client)
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from openflyers_account import create_app
 from openflyers_account.billing import operations as billing
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions import operations as subscription_operations
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.pricing import Term
 from openflyers_account.models import StaffRole
 from tests.conftest import PASSWORD, csrf_token, link_in
@@ -88,7 +89,7 @@ def test_a2_reset_links_are_built_on_site_url_whatever_the_host_header(app_confi
 
 #: A value for each URL argument; the CSRF check comes before the view, so they need not exist.
 URL_VALUES = {"number": "F-2026-00001", "token": "a-token", "subdomain": "mermoz", "payment_id": 1,
-              "statement_id": 1, "entry_id": 1, "session_ref": "a-session"}
+              "statement_id": 1, "entry_id": 1, "session_ref": "a-session", "subscription_id": 1}
 
 
 def _post_rules() -> list[tuple[str, str]]:
@@ -105,7 +106,7 @@ POST_RULES = _post_rules()
 
 def test_a1_the_csrf_sweep_covers_the_club_and_staff_forms():
     endpoints = {endpoint for endpoint, _ in POST_RULES}
-    assert {"accounts.login", "accounts.logout", "accounts.account", "billing.confirm", "payments.card_checkout",
+    assert {"accounts.login", "accounts.logout", "accounts.account", "subscriptions.confirm", "payments.card_checkout",
             "staff.login", "staff.logout", "staff.send_reset", "staff.record_payment", "set_language"} <= endpoints
     assert len(endpoints) >= 25
 
@@ -148,8 +149,7 @@ def test_a1_htmx_requests_carry_the_token_in_a_header(client, make, sign_in):
 
 def test_a1_a_club_never_sees_another_clubs_data(client, make, sign_in):
     mermoz = make.club("mermoz", name="Aéroclub Mermoz", contact_email="secret-mermoz@example.org")
-    invoice = billing.issue_renewal(mermoz.id, RenewalOrder(offer_code="business", resources=3, term=Term.ONE_YEAR),
-                                    today=date.today())
+    invoice = subscription_operations.issue_renewal(mermoz.id, None, SubscriptionOrder(offer_code="business", resources=3, term=Term.ONE_YEAR), date.today(), "test")
     make.club("guillaumet", name="Aéroclub Guillaumet")
     sign_in("guillaumet")
     for path in ("/", "/account", "/invoices"):

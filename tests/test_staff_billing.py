@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from openflyers_account.billing import catalogue, operations
 from openflyers_account.billing.errors import DiscountCreditedAlone, NothingToCredit
-from openflyers_account.billing.renewal import RenewalOrder, estimate
+from openflyers_account.subscriptions import operations as subscription_operations
+from openflyers_account.subscriptions.purchase import SubscriptionOrder, price_renewal
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
 from openflyers_account.invoicing.pdf import extract_facturx_xml
@@ -58,23 +59,27 @@ def agent(make, staff_sign_in, english):
 
 def issue_invoice(club: Club, resources: int = 3) -> Invoice:
     """A renewal invoice as the club's confirmation issues it: base fee and resources lines."""
-    return operations.issue_renewal(club.id, RenewalOrder(offer_code="business", resources=resources,
-                                                          term=Term.ONE_YEAR), today=date.today())
+    return subscription_operations.issue_renewal(club.id, None, SubscriptionOrder(offer_code="business", resources=resources,
+                                                          term=Term.ONE_YEAR), date.today(), "test")
 
 
 def offer_ids() -> dict[str, int]:
     return {offer.code: offer.id for offer in catalogue.offers()}
 
 
-def price_form(valid_from: date | str, prices: dict[str, tuple[str, str]] | None = None, note: str = "") -> dict:
-    """The publish form as a browser sends it; unspecified offers keep the demo prices."""
+def price_form(valid_from: date | str, prices: dict[str, tuple[str, str]] | None = None, note: str = "",
+               services: dict[str, str] | None = None) -> dict:
+    """The publish form as a browser sends it; unspecified offers and services keep the demo prices."""
     prices = {"first-price": ("120.00", "30.00"), "business": ("300.00", "60.00"), "premiere": ("600.00", "75.00"),
               "corporate": ("1200.00", "90.00"), **(prices or {})}
+    services = {"staff-password-reset": "15.00", "staff-email-change": "15.00", **(services or {})}
     ids = offer_ids()
     data = {"valid_from": valid_from.isoformat() if isinstance(valid_from, date) else valid_from, "note": note}
     for code, (base, per_resource) in prices.items():
         data[f"base_fee_{ids[code]}"] = base
         data[f"per_resource_fee_{ids[code]}"] = per_resource
+    for service in catalogue.services():
+        data[f"service_price_{service.id}"] = services[service.code]
     return data
 
 
@@ -135,7 +140,7 @@ def test_p1_admin_publishes_a_price_list_and_issued_invoices_keep_their_prices(c
             [(line.unit_price, line.amount_excl_vat) for line in invoice.lines]) == before
     assert client.get(f"/staff/invoices/{invoice.number}.pdf").data == before[2]
 
-    quote = estimate(db.session.get(Club, club.id), RenewalOrder("business", 3, Term.ONE_YEAR), date.today()).quote
+    quote = price_renewal(db.session.get(Club, club.id), None, SubscriptionOrder("business", 3, Term.ONE_YEAR), date.today()).quote
     assert quote.total_excl_vat == Decimal("560.00")  # 350 + 3 x 70
 
     history = client.get("/staff/catalogue").get_data(as_text=True)
@@ -421,7 +426,7 @@ def discounted_invoice(make) -> Invoice:
     record = db.session.get(Club, club.id)
     record.discount_percent = Decimal("5")
     db.session.commit()
-    invoice = operations.issue_renewal(club.id, RenewalOrder("business", 3, Term.THREE_YEARS), today=date.today())
+    invoice = subscription_operations.issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.THREE_YEARS), date.today(), "test")
     assert [(line.kind, line.amount_excl_vat) for line in invoice.lines] == [
         ("base_fee", Decimal("900.00")), ("resources", Decimal("540.00")),
         ("term_discount", Decimal("-144.00")), ("club_discount", Decimal("-64.80"))]

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -45,7 +45,7 @@ def mermoz(make):
 
 def issue(club, today: date = TODAY) -> Invoice:
     """A renewal invoice of 576.00 incl. VAT (business offer, 3 resources, 1 year)."""
-    return issue_renewal(club.id, RenewalOrder("business", 3, Term.ONE_YEAR), today)
+    return issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), today, "test")
 
 
 @pytest.fixture
@@ -296,10 +296,10 @@ def test_m4_a_transfer_needs_no_cheque_details(client, agent, invoice):
 
 def test_i5_a_cancelled_invoice_takes_no_payment_from_staff(app, client, agent, invoice, mermoz):
     data = payment_form(client, invoice.number)
-    from openflyers_account.billing.operations import cancel_renewal
+    from openflyers_account.subscriptions.operations import cancel_purchase
 
     with app.test_request_context():
-        cancel_renewal(mermoz, invoice.number, TODAY)
+        cancel_purchase(mermoz.id, invoice.number, TODAY, mermoz)
     response = client.post(f"/staff/invoices/{invoice.number}/payments", data=data)
     assert response.status_code == 422
     assert "needs no payment" in response.get_data(as_text=True)

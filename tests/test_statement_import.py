@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from openflyers_account.billing.operations import cancel_renewal, issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import cancel_purchase, issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -56,7 +56,7 @@ def issue(app, make):
     def issue(subdomain: str, name: str) -> Invoice:
         club = make.club(subdomain, resources=1, name=name)
         with app.test_request_context():
-            return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+            return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
 
     return issue
 
@@ -286,7 +286,7 @@ def test_m5_an_entry_whose_invoice_is_no_longer_payable_is_named_and_nothing_is_
         app, client, agent, mermoz, latecoere):
     statement_id = imported(client, camt053([by_reference(mermoz, "BANKREF1"), by_reference(latecoere, "BANKREF2")]))
     with app.test_request_context():
-        cancel_renewal(latecoere.club, latecoere.number, date.today())
+        cancel_purchase(latecoere.club.id, latecoere.number, date.today(), latecoere.club)
     entries = entries_of(statement_id)
     response = confirm(client, statement_id, [e.id for e in entries])
     assert response.status_code == 422

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug import Response
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -44,7 +44,7 @@ def app_config(app_config, httpserver):
 def invoice(app, make):
     club = make.club("mermoz", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
 
 
 def session_json(params: dict, session_id: str = SESSION_ID, **changes) -> dict:

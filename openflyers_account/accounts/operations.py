@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -190,9 +191,11 @@ def _add_staff_assistance_charge(club: Club, staff: StaffUser, service_code: str
     service = db.session.scalar(select(ChargeableService).where(ChargeableService.code == service_code))
     if service is None:
         raise LookupError(f"chargeable service {service_code} is missing from the catalogue")
+    from ..billing.catalogue import service_price  # the catalogue in force today (P1); billing sits above
+
     charge = PendingCharge(
         club_id=club.id, service_code=service.code, label=service.label, quantity=1,
-        unit_price=service.unit_price, staff_id=staff.id,
+        unit_price=service_price(service.code, date.today()), staff_id=staff.id,
     )
     db.session.add(charge)
     return charge

@@ -1,4 +1,5 @@
-"""The catalogue's prices: which price list applies on a day, and publishing a new one (rule P1)."""
+"""The catalogue's prices: offers and chargeable services, which price list applies on a day, publishing a new one
+(rules P1, P6, A6)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from .. import audit
 from ..domain import pricing
 from ..extensions import db
-from ..models import Offer, OfferPrice, PriceList, StaffUser
+from ..accounts.models import StaffUser
+from .models import ChargeableService, Offer, OfferPrice, PriceList, ServicePrice
 from ..transactions import use_case
 from .errors import PriceListInvalid, UnknownOffer
 
@@ -26,19 +28,47 @@ class OfferInfo:
 
 
 @dataclass(frozen=True)
+class ServiceInfo:
+    """A chargeable service (A6) as the catalogue shows it."""
+
+    id: int
+    code: str
+    #: Its invoice label, in French.
+    label: str
+
+
+@dataclass(frozen=True)
+class PriceListPrices:
+    """One price list's figures: the offers' annual fees and the services' prices, excl. VAT (P1)."""
+
+    valid_from: date
+    offers: dict[str, pricing.OfferPrice]
+    services: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
 class CatalogueSnapshot:
-    """The offers and every price list, read once and kept while no new price list is published (P1)."""
+    """The offers, services and every price list, read once and kept while no new price list is published (P1)."""
 
     key: tuple[str, int | None]
     offers: tuple[OfferInfo, ...]
-    #: (valid_from, {offer code: prices}), the most recent first.
-    price_lists: tuple[tuple[date, dict[str, pricing.OfferPrice]], ...]
+    services: tuple[ServiceInfo, ...]
+    #: The most recent first.
+    price_lists: tuple[PriceListPrices, ...]
+
+    def price_list_on(self, day: date) -> PriceListPrices:
+        for price_list in self.price_lists:
+            if price_list.valid_from <= day:
+                return price_list
+        raise LookupError(f"no price list applies on {day}")
 
     def prices_on(self, day: date) -> dict[str, pricing.OfferPrice]:
-        for valid_from, prices in self.price_lists:
-            if valid_from <= day:
-                return prices
-        raise LookupError(f"no price list applies on {day}")
+        return self.price_list_on(day).offers
+
+    def next_after(self, day: date) -> PriceListPrices | None:
+        """The first price list published to apply after `day`, if any (P6)."""
+        later = [price_list for price_list in self.price_lists if price_list.valid_from > day]
+        return later[-1] if later else None
 
 
 _snapshot: CatalogueSnapshot | None = None
@@ -57,14 +87,18 @@ def snapshot() -> CatalogueSnapshot:
     key = (db.engine.url.render_as_string(hide_password=True), db.session.scalar(select(func.max(PriceList.id))))
     if _snapshot is None or _snapshot.key != key:
         rows = db.session.scalars(select(Offer).order_by(Offer.position)).all()
+        services = db.session.scalars(select(ChargeableService).order_by(ChargeableService.position)).all()
         lists = db.session.scalars(select(PriceList).order_by(PriceList.valid_from.desc())).all()
         _snapshot = CatalogueSnapshot(
             key=key,
             offers=tuple(OfferInfo(offer.id, offer.code, offer.name) for offer in rows),
+            services=tuple(ServiceInfo(service.id, service.code, service.label) for service in services),
             price_lists=tuple(
-                (price_list.valid_from, {price.offer.code: pricing.OfferPrice(price.offer.code, price.base_fee,
-                                                                              price.per_resource_fee)
-                                         for price in price_list.prices})
+                PriceListPrices(
+                    price_list.valid_from,
+                    {price.offer.code: pricing.OfferPrice(price.offer.code, price.base_fee, price.per_resource_fee)
+                     for price in price_list.prices},
+                    {price.service.code: price.unit_price for price in price_list.service_prices})
                 for price_list in lists
             ),
         )
@@ -75,6 +109,15 @@ def snapshot() -> CatalogueSnapshot:
 
 def offers() -> tuple[OfferInfo, ...]:
     return snapshot().offers
+
+
+def services() -> tuple[ServiceInfo, ...]:
+    return snapshot().services
+
+
+def service_price(service_code: str, day: date) -> Decimal:
+    """A chargeable service's price excl. VAT on `day` (P1, A6)."""
+    return snapshot().price_list_on(day).services[service_code]
 
 
 def price_list_on(day: date) -> PriceList:
@@ -101,8 +144,9 @@ def price_lists() -> list[PriceList]:
 
 @use_case
 def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tuple[Decimal, Decimal]],
-                       today: date, note: str = "") -> PriceList:
-    """Publish the prices that apply from `valid_from`; invoices already issued keep theirs (P1)."""
+                       today: date, note: str = "", service_prices: dict[str, Decimal] | None = None) -> PriceList:
+    """Publish the offers' and services' prices that apply from `valid_from`; invoices already issued and
+    charges already recorded keep theirs (P1, A6). Services left out keep the price they have today."""
     if valid_from < today:
         raise PriceListInvalid(reason="past")
     if db.session.scalar(select(PriceList).where(PriceList.valid_from == valid_from)):
@@ -110,13 +154,28 @@ def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tup
     known = {offer.code: offer for offer in db.session.scalars(select(Offer))}
     if set(prices) != set(known):
         raise PriceListInvalid(reason="offers")
+    services = {service.code: service for service in db.session.scalars(select(ChargeableService))}
+    service_prices = {**_service_prices_in_force(today), **(service_prices or {})}
+    if set(service_prices) != set(services):
+        raise PriceListInvalid(reason="offers")
     price_list = PriceList(valid_from=valid_from, published_by=staff.email, note=note)
     for code, (base_fee, per_resource_fee) in prices.items():
         # The pure code checks the figures: Decimal, whole cents, not negative.
         checked = pricing.OfferPrice(code, base_fee, per_resource_fee)
         price_list.prices.append(OfferPrice(offer=known[code], base_fee=checked.base_fee,
                                             per_resource_fee=checked.per_resource_fee))
+    for code, unit_price in service_prices.items():
+        checked = pricing.ExtraCharge(code, services[code].label, 1, unit_price)
+        price_list.service_prices.append(ServicePrice(service=services[code], unit_price=checked.unit_price))
     db.session.add(price_list)
     audit.record(staff, "catalogue.published", valid_from=valid_from.isoformat(),
-                 prices={code: [str(b), str(r)] for code, (b, r) in prices.items()})
+                 prices={code: [str(b), str(r)] for code, (b, r) in prices.items()},
+                 services={code: str(price) for code, price in service_prices.items()})
     return price_list
+
+
+def _service_prices_in_force(day: date) -> dict[str, Decimal]:
+    try:
+        return dict(snapshot().price_list_on(day).services)
+    except LookupError:
+        return {}

@@ -1,13 +1,14 @@
-"""Billing use cases, each one transaction: issue a renewal, cancel it, credit an invoice (R2, I1-I5)."""
+"""Issued documents: invoices for what the areas above sell, credit notes, reissues (I1-I5, R5)."""
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..domain import pricing
@@ -17,59 +18,37 @@ from ..domain.references import creditor_reference
 from ..extensions import db
 from ..domain.credit_notes import DISCOUNT_KINDS, CreditedBefore, CreditLine, InvoicedLine, credit_for
 from ..mail.outbox import attachment, queue_mail
-from ..models import (
-    Club,
-    Invoice,
-    InvoiceKind,
-    InvoiceLine,
-    InvoiceStatus,
-    PendingCharge,
-    StaffUser,
-    SubscriptionPeriod,
-    utcnow,
-)
+from ..accounts.models import Club, StaffUser
+from ..storage import utcnow
+from .events import invoice_cancelled
+from .models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, PendingCharge
 from ..transactions import use_case
 from ..web import external_url
 from .documents import buyer_snapshot, render_invoice_pdf, seller_snapshot, vat_breakdown_json
-from .errors import (
-    CreditExceedsInvoice,
-    CreditNotPositive,
-    DiscountCreditedAlone,
-    InvoiceNotCancellable,
-    NothingToCredit,
-    PriceChanged,
-    RenewalNotOpen,
-)
+from .errors import CreditExceedsInvoice, CreditNotPositive, DiscountCreditedAlone, InvoiceNotCancellable, NothingToCredit
 from .numbering import take_number
-from .renewal import RenewalOrder, estimate, line_description, open_renewal_invoice, renewal_window
 
 
-def _lock_club(club_id: int) -> Club:
-    # Concurrent confirms of one club queue here (PostgreSQL row lock; SQLite: the write lock).
-    return db.session.scalars(
-        select(Club).where(Club.id == club_id).with_for_update(of=Club).execution_options(populate_existing=True)
-    ).one()
+@dataclass(frozen=True)
+class Billed:
+    """What an invoice bills, beside its lines: the dates covered, the offer, resources and term, the PO (R1, R5)."""
+
+    period_start: date
+    period_end: date
+    offer_code: str
+    resources: int
+    term_years: int
+    po_reference: str = ""
 
 
-@use_case
-def issue_renewal(club_id: int, order: RenewalOrder, today: date,
-                  expected_total: Decimal | None = None) -> Invoice:
-    """Issue the renewal invoice the club reviewed and accepted; a second confirm returns the first (R2, R3)."""
-    club = _lock_club(club_id)
-    existing = open_renewal_invoice(club)
-    if existing is not None:
-        return existing
-    window = renewal_window(club, today)
-    if not window.is_open:
-        raise RenewalNotOpen(opens_on=window.opens_on)
-    # Checked again here, not only in the form: the platform may have reported more resources (P4).
-    priced = estimate(club, order, today)
-    if expected_total is not None and priced.quote.total_incl_vat != expected_total:
-        raise PriceChanged(total=priced.quote.total_incl_vat)
+def issue_invoice(club: Club, quote: pricing.Quote, descriptions: Sequence[str], billed: Billed, today: date,
+                  charges: Sequence[PendingCharge] = ()) -> Invoice:
+    """Number, snapshot and render an invoice for priced lines, in the caller's transaction (I1-I4).
 
+    `descriptions` are the lines in words, in French: invoices are French documents. The pending
+    charges among the lines are marked billed on it (A6).
+    """
     number = take_number(Series.INVOICE, today)
-    with force_locale("fr"):
-        descriptions = [line_description(line, priced.offer_name) for line in priced.quote.lines]
     invoice = Invoice(
         number=number,
         kind=InvoiceKind.INVOICE,
@@ -78,39 +57,64 @@ def issue_renewal(club_id: int, order: RenewalOrder, today: date,
         due_date=today + timedelta(days=current_app.config["PAYMENT_TERMS_DAYS"]),
         seller=seller_snapshot(),
         buyer=buyer_snapshot(club),
-        vat_breakdown=vat_breakdown_json([tuple(row) for row in priced.quote.vat_by_rate], priced.quote.vat.mention),
-        vat_mention=priced.quote.vat.mention.value,
-        total_excl_vat=priced.quote.total_excl_vat,
-        total_vat=priced.quote.total_vat,
-        total_incl_vat=priced.quote.total_incl_vat,
+        vat_breakdown=vat_breakdown_json([tuple(row) for row in quote.vat_by_rate], quote.vat.mention),
+        vat_mention=quote.vat.mention.value,
+        total_excl_vat=quote.total_excl_vat,
+        total_vat=quote.total_vat,
+        total_incl_vat=quote.total_incl_vat,
         currency="EUR",
-        po_reference=order.po_reference,
+        po_reference=billed.po_reference,
         creditor_reference=creditor_reference(number),
-        period_start=priced.period.start,
-        period_end=priced.period.end,
-        offer_code=order.offer_code,
-        resources=order.resources,
-        term_years=order.term.years,
+        period_start=billed.period_start,
+        period_end=billed.period_end,
+        offer_code=billed.offer_code,
+        resources=billed.resources,
+        term_years=billed.term_years,
         status=InvoiceStatus.ISSUED,
         lines=[
             InvoiceLine(position=position, kind=line.kind.value, description=description,
                         quantity=Decimal(line.quantity), unit_price=line.unit_price, vat_rate=line.vat_rate,
                         amount_excl_vat=line.amount)
-            for position, (line, description) in enumerate(zip(priced.quote.lines, descriptions, strict=True), 1)
+            for position, (line, description) in enumerate(zip(quote.lines, descriptions, strict=True), 1)
         ],
     )
+    return _stored(invoice, charges)
+
+
+def issue_copy(invoice: Invoice, po_reference: str, today: date) -> Invoice:
+    """The same invoice under a new number and PO reference: same buyer, lines, amounts and due date (R5).
+
+    Part of a reissue: the caller credits the original in full in the same transaction.
+    """
+    number = take_number(Series.INVOICE, today)
+    copy = Invoice(
+        number=number, kind=InvoiceKind.INVOICE, club_id=invoice.club_id, issue_date=today,
+        due_date=invoice.due_date, seller=invoice.seller, buyer=invoice.buyer,
+        vat_breakdown=invoice.vat_breakdown, vat_mention=invoice.vat_mention,
+        total_excl_vat=invoice.total_excl_vat, total_vat=invoice.total_vat, total_incl_vat=invoice.total_incl_vat,
+        currency=invoice.currency, po_reference=po_reference, creditor_reference=creditor_reference(number),
+        period_start=invoice.period_start, period_end=invoice.period_end, offer_code=invoice.offer_code,
+        resources=invoice.resources, term_years=invoice.term_years, status=InvoiceStatus.ISSUED,
+        lines=[InvoiceLine(position=line.position, kind=line.kind, description=line.description,
+                           quantity=line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate,
+                           amount_excl_vat=line.amount_excl_vat) for line in invoice.lines],
+    )
+    copy = _stored(copy, ())
+    db.session.execute(update(PendingCharge).where(PendingCharge.invoice_id == invoice.id).values(invoice_id=copy.id))
+    return copy
+
+
+def _stored(invoice: Invoice, charges: Sequence[PendingCharge]) -> Invoice:
     render_invoice_pdf(invoice)
     db.session.add(invoice)
     db.session.flush()
-    for charge in priced.charges:
+    for charge in charges:
         charge.invoice_id, charge.billed_at = invoice.id, utcnow()
-    db.session.add(SubscriptionPeriod(club_id=club.id, offer_id=priced.offer_id, start_date=priced.period.start,
-                                      end_date=priced.period.end, resources=order.resources, invoice_id=invoice.id))
-    _queue_document_mail(club, invoice, "invoice_issued")
     return invoice
 
 
-def _queue_document_mail(club: Club, document: Invoice, template: str) -> None:
+def queue_document_mail(club: Club, document: Invoice, template: str) -> None:
+    """Send the club the document as a PDF, at both its addresses (K5)."""
     link = external_url("billing.invoice", number=document.corrects.number if document.corrects else document.number)
     for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a):
         queue_mail(address, template, document=document, club=club, link=link,
@@ -229,25 +233,19 @@ def _credit_line(line: InvoiceLine, part: CreditLine, position: int, description
 
 
 def _cancel(invoice: Invoice) -> None:
-    """A fully credited, unpaid invoice is cancelled: its period goes, its pending charges wait again (I5, R2)."""
+    """A fully credited, unpaid invoice is cancelled: what it bought is taken back (R2, R6), its pending
+    charges wait for the next invoice again (I5, A6)."""
     invoice.status = InvoiceStatus.CANCELLED
-    db.session.execute(delete(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id,
-                                                        SubscriptionPeriod.activated_at.is_(None)))
     db.session.execute(update(PendingCharge).where(PendingCharge.invoice_id == invoice.id)
                        .values(invoice_id=None, billed_at=None))
+    invoice_cancelled.send(invoice=invoice)
 
 
-@use_case
-def cancel_renewal(club: Club, number: str, today: date) -> Invoice:
-    """The club cancels its unpaid renewal invoice to start again; a credit note is issued for it (R2, I5)."""
-    invoice = club_invoice(club, number, lock=True)
-    if invoice is None or invoice.is_credit_note or invoice.period_start is None \
-            or invoice.status != InvoiceStatus.ISSUED:
+def credit_in_full(invoice: Invoice, reason: str, today: date) -> Invoice:
+    """A credit note for the whole of an unpaid invoice, which cancels it, in the caller's transaction (R2, R5)."""
+    if invoice.is_credit_note or invoice.status != InvoiceStatus.ISSUED:
         raise InvoiceNotCancellable()
-    credit = _issue_credit_note(invoice, None, "Annulation de la facture de renouvellement à la demande du client",
-                                today)
-    _queue_document_mail(invoice.club, credit, "credit_note_issued")
-    return credit
+    return _issue_credit_note(invoice, None, reason, today)
 
 
 @use_case
@@ -263,7 +261,7 @@ def issue_credit_note(staff: StaffUser, number: str, line_ids: Collection[int] |
     credit = _issue_credit_note(invoice, line_ids, reason, today)
     audit.record(staff, "invoice.credited", invoice.club, invoice=invoice.number, credit_note=credit.number,
                  reason=reason, amount=str(credit.total_incl_vat))
-    _queue_document_mail(invoice.club, credit, "credit_note_issued")
+    queue_document_mail(invoice.club, credit, "credit_note_issued")
     return credit
 
 

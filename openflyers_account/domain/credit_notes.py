@@ -20,7 +20,7 @@ from .pricing import LineKind
 #: Lines that are discounts on other lines, credited with them, never on their own (P2).
 DISCOUNT_KINDS = frozenset({LineKind.TERM_DISCOUNT.value, LineKind.CLUB_DISCOUNT.value})
 #: Lines the term and club discounts apply to (P2); pending charges (A6) are never discounted.
-DISCOUNTED_KINDS = frozenset({LineKind.BASE_FEE.value, LineKind.RESOURCES.value})
+DISCOUNTED_KINDS = frozenset({LineKind.BASE_FEE.value, LineKind.RESOURCES.value, LineKind.ADDED_RESOURCES.value})
 
 
 @dataclass(frozen=True)

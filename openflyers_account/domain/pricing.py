@@ -1,16 +1,18 @@
-"""Price of a renewal, line by line, with its VAT (rules P2, P3, P4, P5)."""
+"""Price of a renewal or of added resources, line by line, with its VAT (rules P2, P3, P4, P5, R6)."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
 from stdnum.eu import vat as eu_vat
 
 from openflyers_account.domain.money import ZERO, is_whole_cents, percent_of, require_decimal, round_cents
+from openflyers_account.domain.periods import prorate
 
 #: P5: the largest number of resources a club can order.
 MAX_RESOURCES = 999
@@ -151,6 +153,9 @@ class LineKind(enum.StrEnum):
     CLUB_DISCOUNT = "club_discount"
     #: A pending charge (A6), copied as is.
     EXTRA_CHARGE = "extra_charge"
+    #: Resources added to a running period: quantity = resources added, unit price = the fee for the
+    #: whole term prorated to the days left (R6).
+    ADDED_RESOURCES = "added_resources"
 
 
 class VatMention(enum.StrEnum):
@@ -223,6 +228,8 @@ class QuoteLine:
     code: str | None = None
     #: Label of an EXTRA_CHARGE, as given by the catalogue.
     label: str | None = None
+    #: The days an ADDED_RESOURCES line is billed for, out of its period's (R6).
+    proration: "Proration | None" = None
 
 
 class VatSubtotal(NamedTuple):
@@ -274,16 +281,8 @@ def quote(
         lines.append(
             QuoteLine(LineKind.RESOURCES, resources, unit, unit * resources, rate, years=years, resources=resources)
         )
-    subtotal = sum((line.amount for line in lines), ZERO)
-
     # P2: term discount first, then the club discount on what remains; each rounded on its own line.
-    term_discount = percent_of(subtotal, term.discount_percent)
-    if term_discount:
-        lines.append(_discount_line(LineKind.TERM_DISCOUNT, term_discount, rate, term.discount_percent, years))
-    club_discount = percent_of(subtotal - term_discount, club_percent)
-    if club_discount:
-        lines.append(_discount_line(LineKind.CLUB_DISCOUNT, club_discount, rate, club_percent, None))
-
+    lines = list(_with_discounts(lines, term, club_percent, rate))
     for charge in extra_charges:
         lines.append(
             QuoteLine(
@@ -297,6 +296,62 @@ def quote(
             )
         )
     return _totals(tuple(lines), vat)
+
+
+@dataclass(frozen=True)
+class Proration:
+    """The days left in a period from `start` to its `end`, both included, out of the period's days (R6)."""
+
+    start: date
+    end: date
+    days: int
+    period_days: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"proration ends ({self.end}) before it starts ({self.start})")
+        if self.days != (self.end - self.start).days + 1:
+            raise ValueError(f"{self.start} to {self.end} is not {self.days} days")
+        if not 1 <= self.days <= self.period_days:
+            raise ValueError(f"{self.days} days left of a period of {self.period_days}")
+
+
+def quote_added_resources(
+    offer: OfferPrice,
+    added: int,
+    term: Term,
+    club_discount_percent: Decimal,
+    vat: VatTreatment,
+    proration: Proration,
+) -> Quote:
+    """Price of resources added to a running period (rule R6, P2, P3).
+
+    Each added resource costs the per-resource fee for the period's whole term (years x annual fee),
+    prorated to the days left, rounded half-up to the cent; then the period's term discount and the
+    club discount, as on a renewal.
+    """
+    if isinstance(added, bool) or not isinstance(added, int) or not 1 <= added <= MAX_RESOURCES:
+        raise ResourcesOutOfRange(added, 1)
+    term = Term(term)
+    club_percent = _require_percent(club_discount_percent, "club_discount_percent")
+    rate = vat.rate
+    unit = prorate(offer.per_resource_fee * term.years, proration.days, proration.period_days)
+    lines = [QuoteLine(LineKind.ADDED_RESOURCES, added, unit, unit * added, rate, years=term.years, resources=added,
+                       proration=proration)]
+    return _totals(_with_discounts(lines, term, club_percent, rate), vat)
+
+
+def _with_discounts(lines: list[QuoteLine], term: Term, club_percent: Decimal, rate: Decimal) -> tuple[QuoteLine, ...]:
+    """The lines followed by the term discount, then the club discount on what remains (P2), each rounded."""
+    subtotal = sum((line.amount for line in lines), ZERO)
+    term_discount = percent_of(subtotal, term.discount_percent)
+    discounts = []
+    if term_discount:
+        discounts.append(_discount_line(LineKind.TERM_DISCOUNT, term_discount, rate, term.discount_percent, term.years))
+    club_discount = percent_of(subtotal - term_discount, club_percent)
+    if club_discount:
+        discounts.append(_discount_line(LineKind.CLUB_DISCOUNT, club_discount, rate, club_percent, None))
+    return (*lines, *discounts)
 
 
 def _discount_line(kind: LineKind, discount: Decimal, rate: Decimal, percent: Decimal, years: int | None) -> QuoteLine:

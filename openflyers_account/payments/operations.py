@@ -13,18 +13,10 @@ from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod, Settlement
 from ..extensions import db
 from ..mail.outbox import queue_mail
-from ..models import (
-    Club,
-    DeclarationStatus,
-    Invoice,
-    InvoiceKind,
-    InvoiceStatus,
-    Payment,
-    PaymentDeclaration,
-    StaffUser,
-    SubscriptionPeriod,
-    utcnow,
-)
+from ..accounts.models import Club, StaffUser
+from ..billing.events import invoice_settled
+from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
+from .models import DeclarationStatus, Payment, PaymentDeclaration
 from ..transactions import use_case
 from ..web import external_url
 from .errors import ChequeAlreadyRecorded, NotPayable, PaymentRefused, TransferAlreadyRecorded
@@ -60,15 +52,12 @@ def position(invoice: Invoice) -> InvoicePosition:
 
 
 def _settle(invoice: Invoice, settlement: Settlement) -> None:
-    """Move the invoice's status; its period is in production exactly while it is fully paid (R4)."""
+    """Move the invoice's status; what it bought is in production exactly while it is fully paid (R4)."""
     invoice.status = settlement.state
-    periods = update(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id)
     if settlement.fully_paid:
-        db.session.execute(periods.where(SubscriptionPeriod.activated_at.is_(None)).values(activated_at=utcnow()))
         db.session.execute(update(PaymentDeclaration).where(PaymentDeclaration.invoice_id == invoice.id)
                            .values(status=DeclarationStatus.SETTLED))
-    else:
-        db.session.execute(periods.values(activated_at=None))
+    invoice_settled.send(invoice=invoice, fully_paid=settlement.fully_paid)
 
 
 def _actor(recorded_by: StaffUser | str) -> str:

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..billing.errors import DiscountCreditedAlone
-from ..forms import EuroField, parse_euros
+from ..forms import DayField, EuroField, parse_euros
 from ..messages import MESSAGES, error_message
+from ..billing.catalogue import ServiceInfo
 from ..models import InvoiceLine, Offer
 
 #: The largest fee staff may type, in euros excl. VAT: anything above is a typo, not a price (P1).
@@ -37,21 +38,6 @@ def parse_fee(text: str) -> Decimal:
     return amount
 
 
-class DayField(DateField):
-    """An ISO date (the browser's date picker sends YYYY-MM-DD), with our own messages."""
-
-    def __init__(self, label, **kwargs):
-        super().__init__(label, validators=[DataRequired(message=MESSAGES["required"])],
-                         invalid_value_message=_l("Enter a date, such as 2026-09-01."), **kwargs)
-
-    def pre_validate(self, form) -> None:
-        if self.raw_data is not None and not "".join(self.raw_data).strip():
-            self.errors.clear()
-            raise StopValidation(str(MESSAGES["required"]))
-        if self.process_errors:
-            raise StopValidation()  # the date could not be read: that message says it all
-
-
 class PriceListForm(FlaskForm):
     """A new price list: the day it applies from, two fees per offer, a note (P1).
 
@@ -66,15 +52,22 @@ class PriceListForm(FlaskForm):
 
     #: (offer, base fee field, per-resource fee field), in the catalogue's order.
     offer_fields: list[tuple[Offer, EuroField, EuroField]]
+    #: (service, price field), in the catalogue's order (A6).
+    service_fields: list[tuple[ServiceInfo, EuroField]]
 
     def prices(self) -> dict[str, tuple[Decimal, Decimal]]:
         """The fees as the catalogue service takes them; call after `validate()`."""
         return {offer.code: (base.amount, per_resource.amount) for offer, base, per_resource in self.offer_fields}
 
+    def service_prices(self) -> dict[str, Decimal]:
+        """The chargeable services' prices (A6); call after `validate()`."""
+        return {service.code: price.amount for service, price in self.service_fields}
 
-def price_list_form(offers: list[Offer], current: dict[str, tuple[Decimal, Decimal]] | None = None,
-                    today: date | None = None) -> PriceListForm:
-    """The publish form with a base fee and a per-resource fee for each offer.
+
+def price_list_form(offers: list[Offer], services: list[ServiceInfo] = (),
+                    current: dict[str, tuple[Decimal, Decimal]] | None = None,
+                    current_services: dict[str, Decimal] | None = None, today: date | None = None) -> PriceListForm:
+    """The publish form with a base fee and a per-resource fee for each offer, and a price per service.
 
     Pre-filled with `current` and `today` for a blank form; read from the request alone when posted,
     so a missing field is an error, never a silent default.
@@ -88,6 +81,9 @@ def price_list_form(offers: list[Offer], current: dict[str, tuple[Decimal, Decim
             _l("%(offer)s: annual base fee excl. VAT (€)", offer=offer.name), parse=parse_fee))
         setattr(OfferPricesForm, f"per_resource_fee_{offer.id}", EuroField(
             _l("%(offer)s: annual fee per resource excl. VAT (€)", offer=offer.name), parse=parse_fee))
+    for service in services:
+        setattr(OfferPricesForm, f"service_price_{service.id}", EuroField(
+            _l("%(service)s: price excl. VAT (€)", service=service.label), parse=parse_fee))
     if current is None:
         form = OfferPricesForm()
     else:
@@ -96,9 +92,13 @@ def price_list_form(offers: list[Offer], current: dict[str, tuple[Decimal, Decim
             base, per_resource = current.get(offer.code, (None, None))
             data[f"base_fee_{offer.id}"] = str(base) if base is not None else ""
             data[f"per_resource_fee_{offer.id}"] = str(per_resource) if per_resource is not None else ""
+        for service in services:
+            price = (current_services or {}).get(service.code)
+            data[f"service_price_{service.id}"] = str(price) if price is not None else ""
         form = OfferPricesForm(formdata=None, data=data)
     form.offer_fields = [(offer, form[f"base_fee_{offer.id}"], form[f"per_resource_fee_{offer.id}"])
                          for offer in offers]
+    form.service_fields = [(service, form[f"service_price_{service.id}"]) for service in services]
     return form
 
 

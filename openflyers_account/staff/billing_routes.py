@@ -33,6 +33,10 @@ def _prices_of(price_list: PriceList) -> dict[str, tuple[Decimal, Decimal]]:
     return {price.offer.code: (price.base_fee, price.per_resource_fee) for price in price_list.prices}
 
 
+def _service_prices_of(price_list: PriceList) -> dict[str, Decimal]:
+    return {price.service.code: price.unit_price for price in price_list.service_prices}
+
+
 def _catalogue_page(form: PriceListForm | None, status: int = 200):
     today = date.today()
     try:
@@ -40,8 +44,9 @@ def _catalogue_page(form: PriceListForm | None, status: int = 200):
     except LookupError:
         in_force = None
     lists = catalogue.price_lists()
-    return render_page("staff/catalogue.html", offers=catalogue.offers(), in_force=in_force,
-                       price_lists=[(price_list, _prices_of(price_list)) for price_list in lists],
+    return render_page("staff/catalogue.html", offers=catalogue.offers(), services=catalogue.services(),
+                       in_force=in_force, price_lists=[(price_list, _prices_of(price_list), _service_prices_of(price_list))
+                                                       for price_list in lists],
                        form=form, status=status)
 
 
@@ -53,10 +58,11 @@ def catalogue_page():
     if signed_in_staff().is_admin:
         today = date.today()
         try:
-            current = _prices_of(catalogue.price_list_on(today))
+            in_force = catalogue.price_list_on(today)
+            current, current_services = _prices_of(in_force), _service_prices_of(in_force)
         except LookupError:
-            current = {}
-        form = price_list_form(catalogue.offers(), current, today)
+            current, current_services = {}, {}
+        form = price_list_form(catalogue.offers(), catalogue.services(), current, current_services, today)
     return _catalogue_page(form)
 
 
@@ -64,12 +70,13 @@ def catalogue_page():
 @staff_required(admin=True)
 def publish_prices():
     """Publish a price list from a date; invoices already issued keep their prices (P1, A5)."""
-    form = price_list_form(catalogue.offers())
+    form = price_list_form(catalogue.offers(), catalogue.services())
     if not form.validate_on_submit():
         return _catalogue_page(form, status=422)
     try:
         published = catalogue.publish_price_list(signed_in_staff(), form.valid_from.data, form.prices(),
-                                                  today=date.today(), note=form.note.data or "")
+                                                  today=date.today(), note=form.note.data or "",
+                                                  service_prices=form.service_prices())
     except PriceListInvalid as error:
         field, message = PRICE_LIST_REFUSALS.get(error.params.get("reason"), (None, None))
         if field is None:

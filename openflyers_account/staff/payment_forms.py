@@ -21,7 +21,7 @@ from ..domain.payments import PaymentMethod
 from ..forms import EuroField, OneTimeForm, new_request_key, parse_euros
 from ..messages import MESSAGES
 from ..models import Club
-from .billing_forms import DayField
+from ..forms import DayField
 
 #: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
 MAX_PAYMENT = Decimal("1000000")

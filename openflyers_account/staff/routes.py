@@ -16,6 +16,9 @@ from ..messages import error_message
 from ..models import Club
 from ..payments import operations as payments
 from ..payments.operations import InvoicePosition
+from ..subscriptions import queries as subscription_queries
+from ..subscriptions.overview import club_overview
+from ..subscriptions.staff_routes import staff_door
 from ..web import render_page, safe_next, signed_in_staff, staff_required
 from . import bp
 from .forms import ActivatedResourcesForm, SendResetForm, StaffEmailsForm, StaffLoginForm
@@ -102,8 +105,12 @@ def _client_page(club: Club, status: int = 200, **forms):
     forms.setdefault("emails_form", StaffEmailsForm.blank(obj=club))
     forms.setdefault("reset_form", SendResetForm.blank())
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
-    return render_page("staff/client.html", club=club, pending=operations.pending_charges(club),
-                       history=operations.resource_history(club), audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club),
+    overview = club_overview(club, date.today())
+    return render_page("staff/client.html", club=club, overview=overview, door=staff_door({"subdomain": club.subdomain}),
+                       invoices={shown.subscription.id: subscription_queries.invoices_of(shown.subscription)
+                                 for shown in overview.subscriptions},
+                       pending=overview.pending_charges, history=operations.resource_history(club),
+                       audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club),
                        status=status, **forms)
 
 

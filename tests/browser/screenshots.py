@@ -23,8 +23,8 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from openflyers_account import create_app
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.demo import DEMO_PASSWORD, load_demo_data
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
@@ -71,7 +71,7 @@ def billing_data(app) -> dict[str, str]:
     with app.test_request_context():
         club_id = db.session.scalar(select(Club.id).where(Club.subdomain == "latecoere"))
         staff_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == STAFF))
-        invoice = issue_renewal(club_id, RenewalOrder("premiere", 7, Term.ONE_YEAR, "Commande 2026/17"), today)
+        invoice = issue_renewal(club_id, None, SubscriptionOrder("premiere", 7, Term.ONE_YEAR, "Commande 2026/17"), today, "test")
         number, invoice_id, reference = invoice.number, invoice.id, invoice.creditor_reference
         first = record_payment(invoice_id, Decimal("150.00"), PaymentMethod.CHEQUE, today - timedelta(days=2),
                                db.session.get(StaffUser, staff_id), reference="0004521", bank="Banque Populaire Occitane",

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.pricing import Term
 from openflyers_account.models import StaffRole
 from tests.browser.screenshots import OVERFLOW_SCRIPT, VIEWPORTS
@@ -40,7 +40,7 @@ def test_a1_r3_pages_fit_a_phone_and_a_desktop(browser, live_server, app, make, 
     club = make.club("latecoere", resources=2)
     staff = make.staff(StaffRole.ADMIN)
     with app.test_request_context():
-        invoice = issue_renewal(club.id, RenewalOrder("business", 2, Term.THREE_YEARS, "BC-2026-0042"), date.today())
+        invoice = issue_renewal(club.id, None, SubscriptionOrder("business", 2, Term.THREE_YEARS, "BC-2026-0042"), date.today(), "test")
 
     context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS[width])
     context.set_default_timeout(10_000)

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from openflyers_account.billing.operations import issue_renewal
-from openflyers_account.billing.renewal import RenewalOrder
+from openflyers_account.subscriptions.operations import issue_renewal
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.pricing import Term
 from openflyers_account.models import StaffRole
 from tests.browser.test_account_browser import club_sign_in, staff_sign_in
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 def invoice(app, make):
     club = make.club("mermoz", offer="business", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, RenewalOrder("business", 1, Term.ONE_YEAR), date.today())
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
 
 
 def test_m1_r4_treasurer_pays_by_card_and_sees_the_invoice_paid(page, live_server, invoice, page_problems):

@@ -1,0 +1,30 @@
+"""Invoice and estimate lines in words: what each priced line bills (P2, R6, A6)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import format_date, format_decimal, gettext as _
+
+from ..domain import pricing
+
+
+def line_description(line: pricing.QuoteLine, offer_name: str) -> str:
+    """A quote line in the current language; invoices are issued with French as the language."""
+    if line.kind is pricing.LineKind.BASE_FEE:
+        return _("%(offer)s subscription, annual base fee", offer=offer_name)
+    if line.kind is pricing.LineKind.RESOURCES:
+        return _("Resources (aircraft, simulators), annual fee for %(years)d year(s)", years=line.years)
+    if line.kind is pricing.LineKind.ADDED_RESOURCES and line.proration is not None:
+        days = line.proration
+        return _("%(offer)s, resources added (aircraft, simulators) from %(start)s to %(end)s, %(days)d days out "
+                 "of %(period_days)d", offer=offer_name, start=format_date(days.start, "long"),
+                 end=format_date(days.end, "long"), days=days.days, period_days=days.period_days)
+    if line.kind is pricing.LineKind.TERM_DISCOUNT:
+        return _("%(years)d-year term discount (%(percent)s %%)", years=line.years, percent=_percent(line.percent))
+    if line.kind is pricing.LineKind.CLUB_DISCOUNT:
+        return _("Club discount (%(percent)s %%)", percent=_percent(line.percent))
+    return line.label or ""
+
+
+def _percent(value: Decimal | None) -> str:
+    return format_decimal(value) if value is not None else ""
