@@ -156,7 +156,8 @@ class Invoice(db.Model):
 
     __tablename__ = "invoice"
     __table_args__ = (
-        CheckConstraint("total_incl_vat = total_excl_vat + total_vat", name="invoice_totals_add_up"),
+        # Rounded to the cent: SQLite adds the two amounts as binary floats (30.08 + 6.02 is not 36.10 there).
+        CheckConstraint("total_incl_vat = round(total_excl_vat + total_vat, 2)", name="invoice_totals_add_up"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
