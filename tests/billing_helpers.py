@@ -58,3 +58,31 @@ def add_paid_period(club, days_to_end: int, resources: int = 3, paid: bool = Tru
     db.session.add(period)
     db.session.commit()
     return period
+
+
+def add_resources(client, base: str, added: int, accept: bool = True):
+    """Add resources through `base` (`/subscriptions/1` or the staff's), review then confirm; the confirm response."""
+    page = client.get(f"{base}/resources/review", query_string={"added": added})
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    data = hidden_fields(page.get_data(as_text=True))
+    if accept:
+        data["accept_terms"] = "y"
+    return client.post(f"{base}/resources/confirm", data=data)
+
+
+def start_subscription(client, subdomain: str, start: date, offer: str = "business", resources: int = 1, term: int = 1,
+                       po_reference: str = ""):
+    """Staff start a subscription for the club: review then confirm; the confirm response."""
+    base = f"/staff/clients/{subdomain}/subscriptions/new"
+    page = client.get(f"{base}/review", query_string={"start": start.isoformat(), "offer": offer,
+                                                      "resources": resources, "term": term,
+                                                      "po_reference": po_reference})
+    assert page.status_code == 200, page.get_data(as_text=True)[:3000]
+    return client.post(f"{base}/confirm", data={**hidden_fields(page.get_data(as_text=True)), "accept_terms": "y"})
+
+
+def form_fields(html: str, action: str) -> dict:
+    """The hidden fields (CSRF token, one-time key) of the page's form posting to `action`."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', html, re.S)
+    assert form, f"no form to {action}"
+    return hidden_fields(form.group(0))
