@@ -55,3 +55,16 @@ def deliver_webhook_at(config: dict, path: str, body: bytes, headers: dict, barr
     barrier.wait(timeout=120)
     response = client.post(path, data=body, content_type="application/json", headers=headers)
     return response.status_code, (response.get_json(silent=True) or {}).get("status", "")
+
+
+def add_resources_at(config: dict, club_id: int, subscription_id: int, added: int, request_key: str, barrier) -> str:
+    """Wait until every worker is ready, then add resources to the subscription as a staff member does (R6);
+    returns the invoice number."""
+    from openflyers_account import create_app
+    from openflyers_account.subscriptions.operations import add_resources
+
+    app = create_app(config)
+    with app.app_context():
+        barrier.wait(timeout=120)
+        return add_resources(club_id, subscription_id, added, date.today(), f"staff-{request_key[:4]}",
+                             request_key=request_key).number
