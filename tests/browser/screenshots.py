@@ -39,9 +39,11 @@ from tests.domain.camt_factory import CamtEntry, camt053
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 CLUB = "mermoz"
 STAFF = "admin@openflyers.example"
-PUBLIC_PAGES = [("login", "/login"), ("forgot", "/password/forgot"), ("staff-login", "/staff/login")]
-CLUB_PAGES = [("dashboard", "/"), ("account", "/account")]
-#: The renewal choice reviewed then confirmed in the browser (mermoz has 4 activated resources).
+PUBLIC_PAGES = [("login", "/login"), ("forgot", "/password/forgot"), ("staff-login", "/staff/login"),
+                ("catalogue", "/catalogue")]
+CLUB_PAGES = [("dashboard", "/"), ("account", "/account"), ("subscriptions", "/subscriptions")]
+#: The renewal choice reviewed then confirmed in the browser (mermoz has 4 activated resources); the
+#: subscription renewed is mermoz's first one (it has two).
 RENEWAL = {"offer": "business", "resources": "5", "term": "3", "po_reference": "BC-2026-0042/TRESORERIE"}
 
 
@@ -89,7 +91,10 @@ def billing_data(app) -> dict[str, str]:
                       remittance=("COTISATION LOGICIEL RESERVATION AVIONS ANNEE EN COURS REF CLIENT 000123456789",),
                       servicer_ref="SCREEN-2", booking_date=today),
         ], statement_id=f"RELEVE-{today.isoformat()}-0001"))
-        ids = {"latecoere_invoice": number, "slip": slip.number, "statement": str(statement.id)}
+        mermoz = db.session.scalar(select(Club).where(Club.subdomain == CLUB))
+        first, second = (subscription.id for subscription in mermoz.subscriptions)
+        ids = {"latecoere_invoice": number, "slip": slip.number, "statement": str(statement.id),
+               "subscription": str(first), "second_subscription": str(second)}
         db.session.remove()
     return ids
 
@@ -139,9 +144,9 @@ def shoot(page, base_url: str, out: Path, name: str, path: str, width: str) -> P
     return snap(page, out, name, width)
 
 
-def confirm_renewal(page, base_url: str) -> str:
+def confirm_renewal(page, base_url: str, query: str) -> str:
     """Review the renewal, accept the terms and confirm, as a treasurer does; returns the invoice number."""
-    page.goto(f"{base_url}/renewal/review?" + "&".join(f"{k}={v}" for k, v in RENEWAL.items()))
+    page.goto(f"{base_url}/renewal/review?{query}")
     page.check("#accept_terms")
     with page.expect_navigation():
         page.click("main form[action$='/renewal/confirm'] button[type=submit]")
@@ -171,10 +176,16 @@ def take_screenshots(out: Path) -> list[Path]:
                 each(PUBLIC_PAGES)
                 for page in pages.values():
                     sign_in(page, f"{base_url}/login", {"identifier": CLUB, "password": DEMO_PASSWORD})
-                query = "&".join(f"{k}={v}" for k, v in RENEWAL.items())
-                each([*CLUB_PAGES, ("renewal", "/renewal"), ("review", f"/renewal/review?{query}")])
+                query = "&".join(f"{k}={v}" for k, v in {**RENEWAL, "subscription": ids["subscription"]}.items())
+                subscription = f"/subscriptions/{ids['subscription']}"
+                each([*CLUB_PAGES, ("renewal-choose", "/renewal"),
+                      ("renewal", f"/renewal?subscription={ids['subscription']}"),
+                      ("review", f"/renewal/review?{query}"), ("subscription", subscription),
+                      ("subscription-notice", f"/subscriptions/{ids['second_subscription']}"),
+                      ("add-resources", f"{subscription}/resources?added=2"),
+                      ("add-review", f"{subscription}/resources/review?added=2")])
 
-                number = confirm_renewal(pages["phone"], base_url)
+                number = confirm_renewal(pages["phone"], base_url, query)
                 each([("invoice", f"/invoices/{number}"), ("invoices", "/invoices"),
                       ("pay", f"/invoices/{number}/pay"), ("pay-transfer", f"/invoices/{number}/pay/transfer"),
                       ("pay-cheque", f"/invoices/{number}/pay/cheque")])
@@ -189,7 +200,9 @@ def take_screenshots(out: Path) -> list[Path]:
                 for page in pages.values():
                     sign_in(page, f"{base_url}/staff/login", {"email": STAFF, "password": DEMO_PASSWORD})
                 each([("staff-home", "/staff/"), ("staff-clients", "/staff/clients"),
-                      ("staff-client", "/staff/clients/latecoere"),
+                      ("staff-client", "/staff/clients/latecoere"), ("staff-client-two", "/staff/clients/mermoz"),
+                      ("staff-subscription", f"/staff/clients/mermoz/subscriptions/{ids['subscription']}"),
+                      ("staff-start", "/staff/clients/mermoz/subscriptions/new"),
                       ("staff-invoice", f"/staff/invoices/{number}"),
                       ("staff-invoice-payments", f"/staff/invoices/{ids['latecoere_invoice']}"),
                       ("staff-catalogue", "/staff/catalogue"), ("staff-statements", "/staff/statements"),
