@@ -69,7 +69,7 @@ def test_r10_a_subscription_planned_12_months_ahead_is_planned(client, mermoz, a
     # Nothing else runs that day: its floor is every activated resource.
     assert start_subscription(client, "mermoz", start, resources=5).status_code == 302
     sign_in("mermoz")
-    assert "Prévu" in html_lib.unescape(client.get("/subscriptions").get_data(as_text=True))
+    assert "Programmé" in html_lib.unescape(client.get("/subscriptions").get_data(as_text=True))
 
 
 @pytest.mark.parametrize("start", [add_years(date.today(), -1) - timedelta(days=1),
