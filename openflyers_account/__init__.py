@@ -7,9 +7,25 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from babel import numbers
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    lazy_gettext,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -76,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
 
+    from . import models  # noqa: F401 - every area's models: the metadata Alembic and the tests see is whole
     from .cli import register_cli
 
     _register_blueprints(app)

@@ -8,17 +8,17 @@ import pycountry
 from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import force_locale
-from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.eu import vat
+from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.fr import siren
 from wtforms import ValidationError
 
 from .accounts import operations
+from .accounts.models import Club, StaffRole
 from .domain.accounts import login_subdomain
 from .domain.pricing import EU_VAT_PREFIXES, FRENCH_VAT_COUNTRIES
 from .forms import normalized_email
 from .messages import error_message
-from .models import Club, StaffRole
 
 club_cli = AppGroup("club", help="Manage customer accounts.")
 staff_cli = AppGroup("staff", help="Manage back-office accounts.")
@@ -168,7 +168,7 @@ def add_staff(email, role, name, password):
 def outbox_send(limit):
     """Send the queued e-mails that are due; safe to run from cron on several hosts at once."""
     from .mail.outbox import send_pending
-    from .models import utcnow
+    from .storage import utcnow
 
     report = send_pending(utcnow(), limit)
     click.echo(f"{report.sent} sent, {report.retrying} to try again later, {report.failed} failed"
@@ -182,7 +182,7 @@ def outbox_send(limit):
 def show_outbox_status(limit):
     """Count the queued e-mails and list the last ones given up (kept, never retried)."""
     from .mail.outbox import outbox_status
-    from .models import utcnow
+    from .storage import utcnow
 
     status = outbox_status(utcnow(), limit)
     click.echo(f"{status.queued} queued ({status.due} due now), {status.failed} failed.")

@@ -33,7 +33,13 @@ from .payments.models import (
     StatementEntryStatus,
 )
 from .storage import Money, UTCDateTime, utcnow
-from .subscriptions.models import InvoicePurpose, ResourceAddition, Subscription, SubscriptionInvoice, SubscriptionPeriod
+from .subscriptions.models import (
+    InvoicePurpose,
+    ResourceAddition,
+    Subscription,
+    SubscriptionInvoice,
+    SubscriptionPeriod,
+)
 
 __all__ = [
     "FROZEN_INVOICE_COLUMNS", "AuditEntry", "BankStatement", "BankStatementEntry", "CardCheckout",

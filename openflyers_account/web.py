@@ -6,13 +6,23 @@ from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
 
+from .accounts.models import Club, StaffUser
 from .extensions import db, login_manager
-from .models import Club, StaffUser
 
 
 @login_manager.user_loader

@@ -9,24 +9,21 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
 from .. import audit
+from ..billing.models import ChargeableService, Offer, PendingCharge
+from ..domain.accounts import (
+    is_subdomain,
+    login_subdomain,
+    password_problem,
+    same_email,
+)
 from ..errors import UserError
-from ..domain.accounts import is_subdomain, login_subdomain, password_problem, same_email
 from ..extensions import db
 from ..mail.outbox import queue_mail
-from ..models import (
-    AuditEntry,
-    ChargeableService,
-    Club,
-    Offer,
-    PendingCharge,
-    ResourceReport,
-    StaffRole,
-    StaffUser,
-    utcnow,
-)
 from ..passwords import hash_password, verify_password
+from ..storage import utcnow
 from ..transactions import use_case
 from ..web import external_url
+from .models import AuditEntry, Club, ResourceReport, StaffRole, StaffUser
 
 RESET_SALT = "club-password-reset"
 
@@ -191,7 +188,9 @@ def _add_staff_assistance_charge(club: Club, staff: StaffUser, service_code: str
     service = db.session.scalar(select(ChargeableService).where(ChargeableService.code == service_code))
     if service is None:
         raise LookupError(f"chargeable service {service_code} is missing from the catalogue")
-    from ..billing.catalogue import service_price  # the catalogue in force today (P1); billing sits above
+    from ..billing.catalogue import (
+        service_price,  # the catalogue in force today (P1); billing sits above
+    )
 
     charge = PendingCharge(
         club_id=club.id, service_code=service.code, label=service.label, quantity=1,

@@ -9,8 +9,8 @@ from flask_login import current_user, login_user, logout_user
 
 from ..domain.accounts import login_subdomain
 from ..extensions import limiter
-from ..subscriptions.overview import club_overview
 from ..messages import error_message
+from ..subscriptions.overview import club_overview
 from ..web import club_required, current_club, render_page, safe_next
 from . import bp, operations
 from .forms import ContactEmailsForm, ForgotPasswordForm, LoginForm, ResetPasswordForm

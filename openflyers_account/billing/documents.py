@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from ..accounts.models import Club
 from ..domain.invoice_document import (
     DocumentLine,
     InvoiceDocument,
@@ -18,7 +19,7 @@ from ..domain.invoice_document import (
 from ..domain.pricing import VatMention
 from ..invoicing.facturx_xml import build_facturx_xml
 from ..invoicing.pdf import render_pdf
-from ..models import Club, Invoice
+from .models import Invoice
 
 #: EN 16931 VAT category and the mention French law asks for, per VAT treatment (P3, I3).
 VAT_CATEGORIES = {

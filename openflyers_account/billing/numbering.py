@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..domain.numbering import Series, format_number
 from ..extensions import db
-from ..models import NumberSequence
+from .models import NumberSequence
 
 
 class NumberingOutOfOrder(RuntimeError):

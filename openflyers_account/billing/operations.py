@@ -7,25 +7,43 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from .. import audit
+from ..accounts.models import Club, StaffUser
 from ..domain import pricing
+from ..domain.credit_notes import (
+    DISCOUNT_KINDS,
+    CreditedBefore,
+    CreditLine,
+    InvoicedLine,
+    credit_for,
+)
 from ..domain.money import ZERO
 from ..domain.numbering import Series, is_document_number
 from ..domain.references import creditor_reference
 from ..extensions import db
-from ..domain.credit_notes import DISCOUNT_KINDS, CreditedBefore, CreditLine, InvoicedLine, credit_for
 from ..mail.outbox import attachment, queue_mail
-from ..accounts.models import Club, StaffUser
 from ..storage import utcnow
-from .events import invoice_cancelled
-from .models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, PendingCharge
 from ..transactions import use_case
 from ..web import external_url
-from .documents import buyer_snapshot, render_invoice_pdf, seller_snapshot, vat_breakdown_json
-from .errors import CreditExceedsInvoice, CreditNotPositive, DiscountCreditedAlone, InvoiceNotCancellable, NothingToCredit
+from .documents import (
+    buyer_snapshot,
+    render_invoice_pdf,
+    seller_snapshot,
+    vat_breakdown_json,
+)
+from .errors import (
+    CreditExceedsInvoice,
+    CreditNotPositive,
+    DiscountCreditedAlone,
+    InvoiceNotCancellable,
+    NothingToCredit,
+)
+from .events import invoice_cancelled
+from .models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, PendingCharge
 from .numbering import take_number
 
 

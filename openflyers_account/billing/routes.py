@@ -5,12 +5,12 @@ from datetime import date
 
 from flask import abort
 
+from ..domain.pricing import Term
 from ..payments import operations as payments
 from ..payments.routes import is_payable
 from ..subscriptions.forms import CancelForm
 from ..subscriptions.queries import purpose_of
 from ..web import club_required, current_club, pdf_download, render_page
-from ..domain.pricing import Term
 from . import bp, catalogue, operations
 from .documents import document_of
 from .models import InvoiceStatus

@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 from stdnum.eu import vat as eu_vat
 
-from openflyers_account.domain.money import ZERO, is_whole_cents, percent_of, require_decimal, round_cents
+from openflyers_account.domain.money import (
+    ZERO,
+    is_whole_cents,
+    percent_of,
+    require_decimal,
+    round_cents,
+)
 from openflyers_account.domain.periods import prorate
 
 #: P5: the largest number of resources a club can order.

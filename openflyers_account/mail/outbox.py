@@ -21,7 +21,8 @@ from flask import current_app, render_template
 from sqlalchemy import func, inspect, or_, select, update
 
 from ..extensions import db
-from ..models import OutboxMessage, utcnow
+from ..storage import utcnow
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,23 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.models import Club
+from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..billing.operations import club_invoice
 from ..domain.payments import PaymentMethod
 from ..extensions import db
-from ..models import CardCheckout, Club, Invoice, InvoiceKind, InvoiceStatus, Payment
 from ..transactions import use_case
 from ..web import external_url
 from .errors import NotPayable, PaymentRefused, PaymentsError
+from .models import CardCheckout, Payment
 from .operations import lock_invoice, position, record_payment
-from .providers import BadNotification, Notification, PaymentData, UnknownProvider, provider
+from .providers import (
+    BadNotification,
+    Notification,
+    PaymentData,
+    UnknownProvider,
+    provider,
+)
 
 log = logging.getLogger(__name__)
 

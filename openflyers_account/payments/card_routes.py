@@ -9,8 +9,8 @@ import logging
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from ..billing.models import InvoiceStatus
 from ..billing.operations import club_invoice
-from ..models import InvoiceStatus
 from ..web import club_required, current_club, render_page
 from . import bp, card
 from .errors import NotPayable

@@ -14,14 +14,16 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from .. import audit
+from ..accounts.models import StaffUser
 from ..billing.documents import seller_snapshot
+from ..billing.models import Invoice
 from ..billing.numbering import next_in_sequence
 from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod
 from ..extensions import db
-from ..models import DepositSlip, Invoice, Payment, StaffUser
 from ..transactions import use_case
 from .errors import PaymentsError
+from .models import DepositSlip, Payment
 
 #: The NumberSequence series of deposit slips: B-2026-0001 (M6), beside invoices' F and credit notes' AV (I1).
 SLIP_SERIES = "B"

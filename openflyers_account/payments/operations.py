@@ -8,18 +8,23 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from .. import audit
+from ..accounts.models import Club, StaffUser
+from ..billing.events import invoice_settled
+from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..domain import payments as rules
 from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod, Settlement
 from ..extensions import db
 from ..mail.outbox import queue_mail
-from ..accounts.models import Club, StaffUser
-from ..billing.events import invoice_settled
-from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
-from .models import DeclarationStatus, Payment, PaymentDeclaration
 from ..transactions import use_case
 from ..web import external_url
-from .errors import ChequeAlreadyRecorded, NotPayable, PaymentRefused, TransferAlreadyRecorded
+from .errors import (
+    ChequeAlreadyRecorded,
+    NotPayable,
+    PaymentRefused,
+    TransferAlreadyRecorded,
+)
+from .models import DeclarationStatus, Payment, PaymentDeclaration
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import format_currency, gettext as _
+from flask_babel import format_currency
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..billing.documents import seller_snapshot
+from ..billing.models import InvoiceStatus
 from ..billing.operations import club_invoice
 from ..domain.epc_qr import epc_qr_svg, sepa_transfer
 from ..domain.payments import PaymentMethod
 from ..domain.references import creditor_reference, format_reference
 from ..messages import error_message
-from ..models import InvoiceStatus
 from ..web import club_required, current_club, render_page
 from . import bp, operations
 from .errors import PaymentsError

@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import audit
+from ..accounts.models import StaffUser
+from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..domain.money import CENT, ZERO
 from ..domain.payments import PaymentMethod
 from ..domain.references import invoice_numbers_in_text
@@ -28,18 +30,9 @@ from ..domain.statements import (
     parse_statement,
 )
 from ..extensions import db
-from ..models import (
-    BankStatement,
-    BankStatementEntry,
-    Invoice,
-    InvoiceKind,
-    InvoiceStatus,
-    Payment,
-    StaffUser,
-    StatementEntryStatus,
-)
 from ..transactions import use_case
 from .errors import AlreadyRecorded, PaymentsError
+from .models import BankStatement, BankStatementEntry, Payment, StatementEntryStatus
 from .operations import lock_invoice, record_payment
 
 #: Largest statement file accepted when STATEMENT_MAX_BYTES is not configured: about 20,000 entries.

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
@@ -18,10 +19,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
-from ..forms import EuroField, OneTimeForm, new_request_key, parse_euros
+from ..forms import DayField, EuroField, OneTimeForm, new_request_key, parse_euros
 from ..messages import MESSAGES
 from ..models import Club
-from ..forms import DayField
 
 #: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
 MAX_PAYMENT = Decimal("1000000")

@@ -21,7 +21,12 @@ from ..subscriptions.overview import club_overview
 from ..subscriptions.staff_routes import staff_door
 from ..web import render_page, safe_next, signed_in_staff, staff_required
 from . import bp
-from .forms import ActivatedResourcesForm, SendResetForm, StaffEmailsForm, StaffLoginForm
+from .forms import (
+    ActivatedResourcesForm,
+    SendResetForm,
+    StaffEmailsForm,
+    StaffLoginForm,
+)
 
 
 def _login_limit() -> str:

@@ -39,7 +39,13 @@ from .errors import (
     UnknownSubscription,
     WithdrawalTooLate,
 )
-from .models import InvoicePurpose, ResourceAddition, Subscription, SubscriptionInvoice, SubscriptionPeriod
+from .models import (
+    InvoicePurpose,
+    ResourceAddition,
+    Subscription,
+    SubscriptionInvoice,
+    SubscriptionPeriod,
+)
 from .purchase import (
     Purchase,
     SubscriptionOrder,

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from ..errors import UserError
 from ..forms import show_refusal
@@ -33,6 +34,7 @@ from .forms import (
 )
 from .models import Subscription
 from .purchase import Purchase, price_addition, price_new_subscription
+
 
 def _subscription_or_404(door: Door, subscription_id: int) -> Subscription:
     subscription = queries.club_subscription(door.club, subscription_id)

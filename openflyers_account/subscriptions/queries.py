@@ -21,7 +21,12 @@ from ..domain.subscriptions import (
 )
 from ..extensions import db
 from ..payments.operations import position
-from .models import InvoicePurpose, Subscription, SubscriptionInvoice, SubscriptionPeriod
+from .models import (
+    InvoicePurpose,
+    Subscription,
+    SubscriptionInvoice,
+    SubscriptionPeriod,
+)
 
 #: Unpaid invoices that buy a period: there is at most one per subscription (R2).
 UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
