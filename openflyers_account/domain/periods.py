@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -58,30 +57,6 @@ def next_period(current_end: date | None, term_years: int, today: date) -> Perio
 def renewal_opens_on(end: date) -> date:
     """First day a club may renew a period ending on `end` (R2)."""
     return end - timedelta(days=RENEWAL_WINDOW_DAYS)
-
-
-class SubscriptionStatus(enum.StrEnum):
-    """Where a club stands on `today` (R1, R2)."""
-
-    #: Running, renewal not open yet.
-    ACTIVE = "active"
-    #: Running, within 90 days of its end: the club may renew.
-    RENEWAL_OPEN = "renewal_open"
-    #: The last period has ended.
-    EXPIRED = "expired"
-    #: Never subscribed.
-    NONE = "none"
-
-
-def subscription_status(current: Period | None, today: date) -> SubscriptionStatus:
-    """Status of the club's latest period on `today` (R1, R2)."""
-    if current is None:
-        return SubscriptionStatus.NONE
-    if today > current.end:
-        return SubscriptionStatus.EXPIRED
-    if today >= renewal_opens_on(current.end):
-        return SubscriptionStatus.RENEWAL_OPEN
-    return SubscriptionStatus.ACTIVE
 
 
 def prorate(amount: Decimal, days_left: int, period_days: int) -> Decimal:

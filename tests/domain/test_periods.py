@@ -8,15 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openflyers_account.domain.subscriptions import DatedPeriod, SubscriptionState, subscription_state
 from openflyers_account.domain.periods import (
     RENEWAL_WINDOW_DAYS,
     Period,
-    SubscriptionStatus,
     add_years,
     next_period,
     prorate,
     renewal_opens_on,
-    subscription_status,
 )
 
 
@@ -96,17 +95,18 @@ _PERIOD = Period(date(2026, 1, 1), date(2026, 12, 31))
 @pytest.mark.parametrize(
     ("current", "today", "status"),
     [
-        (None, date(2026, 5, 1), SubscriptionStatus.NONE),
-        (_PERIOD, date(2026, 1, 1), SubscriptionStatus.ACTIVE),
-        (_PERIOD, date(2026, 10, 1), SubscriptionStatus.ACTIVE),
-        (_PERIOD, date(2026, 10, 2), SubscriptionStatus.RENEWAL_OPEN),
-        (_PERIOD, date(2026, 12, 31), SubscriptionStatus.RENEWAL_OPEN),
-        (_PERIOD, date(2027, 1, 1), SubscriptionStatus.EXPIRED),
-        (_PERIOD, date(2030, 1, 1), SubscriptionStatus.EXPIRED),
+        (None, date(2026, 5, 1), SubscriptionState.CANCELLED),
+        (_PERIOD, date(2026, 1, 1), SubscriptionState.ACTIVE),
+        (_PERIOD, date(2026, 10, 1), SubscriptionState.ACTIVE),
+        (_PERIOD, date(2026, 10, 2), SubscriptionState.RENEWAL_OPEN),
+        (_PERIOD, date(2026, 12, 31), SubscriptionState.RENEWAL_OPEN),
+        (_PERIOD, date(2027, 1, 1), SubscriptionState.EXPIRED),
+        (_PERIOD, date(2030, 1, 1), SubscriptionState.EXPIRED),
     ],
 )
-def test_r2_subscription_status_by_date(current: Period | None, today: date, status: SubscriptionStatus) -> None:
-    assert subscription_status(current, today) is status
+def test_r2_subscription_state_by_date(current: Period | None, today: date, status: SubscriptionState) -> None:
+    periods = [DatedPeriod(current.start, current.end, paid=True)] if current else []
+    assert subscription_state(periods, False, today) is status
 
 
 @pytest.mark.parametrize(
