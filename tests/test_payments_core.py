@@ -99,7 +99,7 @@ def dashboard(client) -> str:
 
 def badge(page: str) -> tuple[str, str]:
     """The subscription card's status class and badge text."""
-    status, text = re.search(r'class="card status status-(\w+)".*?<p class="badge">([^<]*)</p>', page, re.S).groups()
+    status, text = re.search(r'class="card status status-(\w+)[^"]*".*?<p class="badge">([^<]*)</p>', page, re.S).groups()
     return status, text.strip()
 
 
