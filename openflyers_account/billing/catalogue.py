@@ -10,12 +10,12 @@ from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from .. import audit
+from ..accounts.models import StaffUser
 from ..domain import pricing
 from ..extensions import db
-from ..accounts.models import StaffUser
-from .models import ChargeableService, Offer, OfferPrice, PriceList, ServicePrice
 from ..transactions import use_case
 from .errors import PriceListInvalid, UnknownOffer
+from .models import ChargeableService, Offer, OfferPrice, PriceList, ServicePrice
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def price_lists() -> list[PriceList]:
 def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tuple[Decimal, Decimal]],
                        today: date, note: str = "", service_prices: dict[str, Decimal] | None = None) -> PriceList:
     """Publish the offers' and services' prices that apply from `valid_from`; invoices already issued and
-    charges already recorded keep theirs (P1, A6). Services left out keep the price they have today."""
+    charges already recorded keep theirs (P1, A6). Services left out keep the price in force on `valid_from`."""
     if valid_from < today:
         raise PriceListInvalid(reason="past")
     if db.session.scalar(select(PriceList).where(PriceList.valid_from == valid_from)):
@@ -155,7 +155,8 @@ def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tup
     if set(prices) != set(known):
         raise PriceListInvalid(reason="offers")
     services = {service.code: service for service in db.session.scalars(select(ChargeableService))}
-    service_prices = {**_service_prices_in_force(today), **(service_prices or {})}
+    # The list in force on that day, not today's: a change already scheduled before it must not be undone.
+    service_prices = {**_service_prices_in_force(valid_from), **(service_prices or {})}
     if set(service_prices) != set(services):
         raise PriceListInvalid(reason="offers")
     price_list = PriceList(valid_from=valid_from, published_by=staff.email, note=note)

@@ -5,15 +5,22 @@ from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField, ValidationError
+from wtforms import (
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..billing.catalogue import ServiceInfo
 from ..billing.errors import DiscountCreditedAlone
 from ..forms import DayField, EuroField, parse_euros
 from ..messages import MESSAGES, error_message
-from ..billing.catalogue import ServiceInfo
 from ..models import InvoiceLine, Offer
 
 #: The largest fee staff may type, in euros excl. VAT: anything above is a typo, not a price (P1).

@@ -5,7 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from ..billing import catalogue, operations
 from ..billing.documents import document_of
@@ -17,7 +18,12 @@ from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
 from ..web import pdf_download, render_page, signed_in_staff, staff_required
 from . import bp
-from .billing_forms import PRICE_LIST_REFUSALS, CreditNoteForm, PriceListForm, price_list_form
+from .billing_forms import (
+    PRICE_LIST_REFUSALS,
+    CreditNoteForm,
+    PriceListForm,
+    price_list_form,
+)
 from .payment_forms import RecordPaymentForm, ReversePaymentForm, record_payment_form
 
 

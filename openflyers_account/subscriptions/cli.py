@@ -26,7 +26,8 @@ class OneLineUsageError(click.UsageError):
     """A usage error said in one line, `Error: ...`, exit status 2."""
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        # Click puts a missing choice's options on lines of their own; an operator's log keeps one line per error.
+        click.echo(f"Error: {' '.join(self.format_message().split())}", err=True)
 
 
 class OneLineErrors(click.Command):
@@ -78,6 +79,10 @@ def _known_offer(code: str) -> str:
     return code
 
 
+#: The service's field names, as the operator's options.
+_OPTION_OF_FIELD = {"resources": "'--resources'", "start": "'--start'", "po_reference": "'--po'", "offer": "'--offer'"}
+
+
 @subscription_cli.command("start", cls=OneLineErrors)
 @click.argument("subdomain")
 @click.option("--offer", "offer_code", required=True, help="first-price, business, premiere or corporate.")
@@ -93,7 +98,12 @@ def start_subscription(subdomain, offer_code, resources, term, start, po_referen
         invoice = operations.start_subscription(club.id, order, start, date.today(), "cli")
     except UserError as error:
         with force_locale("en"):
-            raise click.UsageError(error_message(error.code, **error.params)) from error
+            message = error_message(error.code, **error.params)
+        # The service names the form field it refuses; the operator typed the option.
+        option = _OPTION_OF_FIELD.get(error.field)
+        if option is None:
+            raise click.UsageError(message) from error
+        raise click.BadParameter(message, param_hint=option) from error
     click.echo(f"Subscription of {club.subdomain} started on {invoice.period_start} until {invoice.period_end} "
                f"({offer_code}, {resources} resources, {term} year(s)): invoice {invoice.number}, "
                f"{invoice.total_incl_vat} EUR incl. VAT.")

@@ -13,7 +13,7 @@ Going down folds added resources into their period and gives each period its clu
 subscriptions of one club starting on the same day cannot go down (the old schema had one line of
 periods per club).
 """
-from datetime import datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -140,7 +140,7 @@ def _one_subscription_per_club(connection):
                             sa.column('term_years', sa.Integer), sa.column('po_reference', sa.String),
                             sa.column('notice_given_by', sa.String), sa.column('late_notice_reason', sa.String),
                             sa.column('created_at', sa.DateTime(timezone=True)))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for club_id in clubs:
         last_period = connection.execute(sa.text(
             "SELECT offer_id FROM subscription_period WHERE club_id = :club ORDER BY start_date DESC LIMIT 1"),
@@ -167,10 +167,12 @@ def _one_subscription_per_club(connection):
             "SELECT invoice.term_years FROM invoice WHERE invoice.id = subscription_period.invoice_id "
             "AND invoice.term_years IN (1, 3, 5)), 1) WHERE club_id = :club"),
             {"subscription": subscription_id, "club": club_id})
-        # Every renewal invoice and credit note of the club bills this subscription; the invoices stay as issued.
+        # Every renewal invoice of the club bills this subscription; the invoices stay as issued. Credit notes get
+        # no row, as when the application issues them: their purpose is read from the invoice they correct.
         connection.execute(sa.text(
             "INSERT INTO subscription_invoice (invoice_id, subscription_id, purpose) "
-            "SELECT id, :subscription, 'RENEWAL' FROM invoice WHERE club_id = :club AND period_start IS NOT NULL"),
+            "SELECT id, :subscription, 'RENEWAL' FROM invoice WHERE club_id = :club AND kind = 'INVOICE' "
+            "AND period_start IS NOT NULL"),
             {"subscription": subscription_id, "club": club_id})
 
 
@@ -209,10 +211,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_subscription_club_id'))
     op.drop_table('subscription')
 
-    # A service's price is again the one of the latest price list.
+    # A service's price is again one number, charged from now on: the one of the price list in force today, not
+    # of a list scheduled for later (the earliest list when none applies yet).
+    in_force = connection.execute(sa.text(
+        "SELECT id FROM price_list WHERE valid_from <= :today ORDER BY valid_from DESC LIMIT 1"
+    ).bindparams(sa.bindparam("today", date.today(), type_=sa.Date))).scalar()
+    if in_force is None:
+        in_force = connection.execute(sa.text("SELECT id FROM price_list ORDER BY valid_from LIMIT 1")).scalar()
     prices = connection.execute(sa.text(
-        "SELECT service_id, unit_price FROM service_price WHERE price_list_id = "
-        "(SELECT id FROM price_list ORDER BY valid_from DESC LIMIT 1)")).all()
+        "SELECT service_id, unit_price FROM service_price WHERE price_list_id = :price_list"),
+        {"price_list": in_force}).all()
     op.drop_table('service_price')
     with op.batch_alter_table('chargeable_service', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit_price', sa.Numeric(precision=12, scale=2), nullable=False, server_default='0'))
