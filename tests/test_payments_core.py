@@ -107,7 +107,7 @@ def test_r4_the_dashboard_shows_the_balance_left_then_the_period_active_once_pai
     staff = make.staff()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in("mermoz")
-    assert badge(dashboard(client)) == ("none", "No subscription yet")
+    assert badge(dashboard(client)) == ("awaiting_payment", "Awaiting payment")
 
     operations.record_payment(invoice.id, Decimal("100.00"), PaymentMethod.CHEQUE, date.today(), staff,
                               reference="1234567", bank="LCL", drawer="Mermoz")
@@ -115,7 +115,7 @@ def test_r4_the_dashboard_shows_the_balance_left_then_the_period_active_once_pai
     # M4: the club sees what is left, not the invoice's total, and the period waits for the rest (R4).
     assert f"Your invoice {invoice.number}" in page and "is partly paid: €332.00 left to pay." in page
     assert "€432.00" not in page
-    assert badge(page) == ("none", "No subscription yet")
+    assert badge(page) == ("awaiting_payment", "Awaiting payment")
 
     operations.record_payment(invoice.id, Decimal("332.00"), PaymentMethod.TRANSFER, date.today(), staff)
     page = dashboard(client)

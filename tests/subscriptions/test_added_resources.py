@@ -125,7 +125,7 @@ def test_r6_cancelling_the_invoice_removes_the_added_resources(client, mermoz):
 
 
 def test_r6_a_period_with_added_resources_keeps_its_invoice_until_theirs_is_cancelled(client, make, staff_sign_in):
-    club = make.club("mermoz", resources=0)
+    make.club("mermoz", resources=0)
     make.staff(StaffRole.ADMIN, email="admin@openflyers.example")
     staff_sign_in("admin@openflyers.example")
     start_subscription(client, "mermoz", date.today() - timedelta(days=30), resources=1)
@@ -133,8 +133,8 @@ def test_r6_a_period_with_added_resources_keeps_its_invoice_until_theirs_is_canc
     subscription_id = db.session.get(SubscriptionInvoice, first.id).subscription_id
     add_resources(client, f"/staff/clients/mermoz/subscriptions/{subscription_id}", 1)
     page = client.get(f"/staff/invoices/{first.number}").get_data(as_text=True)
-    line_ids = re.findall(r'name="lines" type="checkbox" value="(\d+)"', page) or re.findall(
-        r'value="(\d+)"[^>]*name="lines"', page)
+    line_ids = re.findall(r'<input type="checkbox" name="lines" id="line-\d+" value="(\d+)"', page)
+    assert line_ids
     response = post_form(client, f"/staff/invoices/{first.number}/credit-note",
                          {"lines": line_ids, "reason": "cancelled"}, token_from=f"/staff/invoices/{first.number}")
     assert response.status_code == 422
@@ -142,7 +142,6 @@ def test_r6_a_period_with_added_resources_keeps_its_invoice_until_theirs_is_canc
     db.session.expire_all()
     assert db.session.get(Invoice, first.id).status is InvoiceStatus.ISSUED
     assert db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.kind == "credit_note")) == 0
-    assert club.id
 
 
 def test_r6_p2_a_multi_year_period_bills_its_whole_remaining_term_with_its_term_discount(client, make, sign_in):
