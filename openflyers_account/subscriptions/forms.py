@@ -139,10 +139,9 @@ def _accept_terms() -> BooleanField:
                         validators=[DataRequired(message=MESSAGES["accept_terms"])])
 
 
-class ConfirmForm(FlaskForm, OrderFields, ReviewedTotal):
-    """The reviewed renewal, its total as shown, and the acceptance of the terms (R2, R3)."""
+class ReviewedOrder(OrderFields, ReviewedTotal):
+    """A reviewed period's order in hidden fields, its total as shown, and the terms to accept (R3)."""
 
-    subscription = HiddenField()
     offer = HiddenField(validators=[DataRequired()])
     resources = HiddenField(validators=[WholeNumber()])
     term = HiddenField(validators=[DataRequired()])
@@ -154,6 +153,16 @@ class ConfirmForm(FlaskForm, OrderFields, ReviewedTotal):
     def validate_term(self, field) -> None:
         if field.data not in {str(t.value) for t in Term}:
             raise ValidationError(MESSAGES["invalid"])
+
+    def tampered(self) -> bool:
+        """A hidden field only goes wrong when the page was tampered with: the choice is shown again."""
+        return any(self[name].errors for name in ("offer", "resources", "term", "po_reference"))
+
+
+class ConfirmForm(FlaskForm, ReviewedOrder):
+    """The reviewed renewal of a subscription (R2, R3)."""
+
+    subscription = HiddenField()
 
     def subscription_id(self) -> int | None:
         return _id(self.subscription.data)
@@ -178,17 +187,10 @@ class StartForm(FlaskForm, OrderFields):
         self.with_offers()
 
 
-class StartConfirmForm(OneTimeForm, OrderFields, ReviewedTotal):
-    """The reviewed new subscription, its total as shown, the terms accepted; acts once (R3, R10)."""
+class StartConfirmForm(OneTimeForm, ReviewedOrder):
+    """The reviewed new subscription; acts once (R3, R10)."""
 
     start = HiddenField(validators=[DataRequired()])
-    offer = HiddenField(validators=[DataRequired()])
-    resources = HiddenField(validators=[WholeNumber()])
-    term = HiddenField(validators=[DataRequired()])
-    po_reference = HiddenField(validators=[Length(max=PO_REFERENCE_MAX_LENGTH), _no_control_characters])
-    expected_total = HiddenField()
-    accept_terms = _accept_terms()
-    submit = SubmitField(_l("Confirm and issue the invoice"))
 
     def validate_start(self, field) -> None:
         try:
@@ -196,9 +198,8 @@ class StartConfirmForm(OneTimeForm, OrderFields, ReviewedTotal):
         except ValueError as error:
             raise ValidationError(MESSAGES["invalid"]) from error
 
-    def validate_term(self, field) -> None:
-        if field.data not in {str(t.value) for t in Term}:
-            raise ValidationError(MESSAGES["invalid"])
+    def tampered(self) -> bool:
+        return bool(self.start.errors) or super().tampered()
 
     def start_date(self) -> date:
         return date.fromisoformat(self.start.data)

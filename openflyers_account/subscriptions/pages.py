@@ -329,8 +329,7 @@ def start_confirm(door: Door):
     _start_guard(door)
     form = StartConfirmForm()
     if not form.validate_on_submit():
-        if form.start.errors or form.offer.errors or form.resources.errors or form.term.errors \
-                or form.po_reference.errors:
+        if form.tampered():
             return _choose_start_again(door, None)
         return _review_start_again(door, form, None)
     try:

@@ -112,17 +112,21 @@ def _choose(held: list[Subscription]):
     return render_page("subscriptions/choose.html", subscriptions=[queries.view(s, today) for s in held])
 
 
+def _open_renewal() -> tuple[Subscription | None, object]:
+    """The subscription to renew, or the page to show instead: which one (R9), its invoice, or the dashboard
+    while renewal is not open (R2)."""
+    subscription, held = _renewed(request.args.get("subscription"))
+    return subscription, _choose(held) if held else _closed_renewal(subscription)
+
+
 @bp.get("/renewal")
 @club_required
 def renewal():
     """Choose offer, resources, term and PO reference, with the price as you type (R3); which subscription first
     when the club has several (R9)."""
-    subscription, held = _renewed(request.args.get("subscription"))
-    if held:
-        return _choose(held)
-    closed = _closed_renewal(subscription)
-    if closed:
-        return closed
+    subscription, elsewhere = _open_renewal()
+    if elsewhere:
+        return elsewhere
     form = _renewal_form(subscription)
     priced = _priced(form, subscription)
     asked = request.args and set(request.args) != {"subscription"}
@@ -145,12 +149,9 @@ def price():
 @club_required
 def review():
     """Read the summary and the terms before confirming (R3)."""
-    subscription, held = _renewed(request.args.get("subscription"))
-    if held:
-        return _choose(held)
-    closed = _closed_renewal(subscription)
-    if closed:
-        return closed
+    subscription, elsewhere = _open_renewal()
+    if elsewhere:
+        return elsewhere
     form = _renewal_form(subscription)
     priced = _priced(form, subscription)
     if priced is None:
@@ -169,9 +170,8 @@ def confirm():
     if held:
         return _choose(held)
     if not form.validate_on_submit():
-        if form.offer.errors or form.resources.errors or form.term.errors or form.po_reference.errors:
-            # Hidden fields only go wrong when tampered with: the choice again, as posted, with what is wrong.
-            return _choose_again(subscription)
+        if form.tampered():
+            return _choose_again(subscription)  # the choice again, as posted, with what is wrong
         return _review_again(form, subscription, None)
     order = form.order()
     try:
