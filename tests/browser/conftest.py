@@ -79,10 +79,14 @@ class PageProblems:
         page.on("pageerror", lambda error: self.scripts.append(str(error)))
         page.on("response", self._on_response)
 
+    #: Console errors that are no fault: a page answered 400 or 422 on purpose (invalid link, form errors) is
+    #: logged as "Failed to load resource" (_on_response judges statuses by request type instead); an estimate
+    #: request still in flight when the buyer leaves the page (the field's change event fires as the button is
+    #: clicked) is aborted by the browser, which htmx logs as htmx:sendAbort then htmx:afterRequest.
+    EXPECTED = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
+
     def _on_console(self, message) -> None:
-        # A page answered 400 or 422 on purpose (invalid link, form errors) is logged as "Failed to load
-        # resource"; _on_response judges statuses by request type instead.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        if message.type == "error" and not message.text.startswith(self.EXPECTED):
             self.console.append(f"{message.text} ({message.location.get('url', '')})")
 
     def _on_response(self, response) -> None:

@@ -48,6 +48,7 @@ def test_r6_r10_treasurer_adds_resources_and_pays_then_staff_start_a_second_subs
     assert phone.evaluate("window.__no_reload") is True, "the price came without a page load"
     expect(phone.locator("#estimate")).to_contain_text("183 jours sur 365")
     assert fits_the_screen(phone)
+    phone.wait_for_load_state("networkidle")  # no estimate request left to abort by leaving the page
     phone.get_by_role("button", name="Continuer vers le récapitulatif").click()
     phone.get_by_label("J'ai lu et j'accepte les conditions générales de vente.").check()
     phone.get_by_role("button", name="Confirmer et émettre la facture").click()
@@ -73,6 +74,7 @@ def test_r6_r10_treasurer_adds_resources_and_pays_then_staff_start_a_second_subs
     desk.get_by_label("Référence de bon de commande (facultatif)").fill("Centre simulateur")
     # First Price: 120 + 30 = 150.00 excl. VAT, 180.00 incl. VAT, for the whole year from the start date.
     expect(desk.locator("#estimate td.total")).to_have_attribute("data-total", "180.00")
+    desk.wait_for_load_state("networkidle")
     desk.get_by_role("button", name="Continuer vers le récapitulatif").click()
     desk.get_by_label("J'ai lu et j'accepte les conditions générales de vente.").check()
     desk.get_by_role("button", name="Confirmer et émettre la facture").click()
