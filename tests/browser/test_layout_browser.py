@@ -6,6 +6,7 @@ import pytest
 
 from openflyers_account.subscriptions.operations import issue_renewal
 from openflyers_account.subscriptions.purchase import SubscriptionOrder
+from openflyers_account.subscriptions.queries import purpose_of
 from openflyers_account.domain.pricing import Term
 from openflyers_account.models import StaffRole
 from tests.browser.screenshots import OVERFLOW_SCRIPT, VIEWPORTS
@@ -17,15 +18,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 CLUB_PAGES = ["/", "/account", "/renewal?offer=business&resources=12&term=3&po_reference=",
               "/renewal/review?offer=business&resources=12&term=3&po_reference=BC-2026-0042", "/invoices",
               "/invoices/{number}", "/invoices/{number}/pay", "/invoices/{number}/pay/transfer",
-              "/invoices/{number}/pay/cheque"]
+              "/invoices/{number}/pay/cheque", "/subscriptions", "/subscriptions/{subscription}",
+              "/subscriptions/{subscription}/resources?added=2", "/subscriptions/{subscription}/resources/review?added=2",
+              "/catalogue"]
 STAFF_PAGES = ["/staff/", "/staff/clients", "/staff/clients/latecoere", "/staff/invoices/{number}",
-               "/staff/statements", "/staff/deposits", "/staff/audit", "/staff/catalogue"]
+               "/staff/statements", "/staff/deposits", "/staff/audit", "/staff/catalogue",
+               "/staff/clients/latecoere/subscriptions/{subscription}",
+               "/staff/clients/latecoere/subscriptions/new"]
 
 
-def _visit_all(page, base_url: str, paths: list[str], number: str) -> dict[str, list[str]]:
+def _visit_all(page, base_url: str, paths: list[str], number: str, subscription: int) -> dict[str, list[str]]:
     problems = {}
     for path in paths:
-        url = base_url + path.format(number=number)
+        url = base_url + path.format(number=number, subscription=subscription)
         response = page.goto(url)
         assert response.status == 200, f"{url}: {response.status}"
         found = page.evaluate(OVERFLOW_SCRIPT)
@@ -41,6 +46,7 @@ def test_a1_r3_pages_fit_a_phone_and_a_desktop(browser, live_server, app, make, 
     staff = make.staff(StaffRole.ADMIN)
     with app.test_request_context():
         invoice = issue_renewal(club.id, None, SubscriptionOrder("business", 2, Term.THREE_YEARS, "BC-2026-0042"), date.today(), "test")
+        subscription = purpose_of(invoice).subscription_id
 
     context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS[width])
     context.set_default_timeout(10_000)
@@ -49,11 +55,11 @@ def test_a1_r3_pages_fit_a_phone_and_a_desktop(browser, live_server, app, make, 
         page_problems.watch(page)
         club_sign_in(page, live_server, "latecoere", PASSWORD)
         page.wait_for_url(f"{live_server}/")
-        club_problems = _visit_all(page, live_server, CLUB_PAGES, invoice.number)
+        club_problems = _visit_all(page, live_server, CLUB_PAGES, invoice.number, subscription)
         context.clear_cookies()
         staff_sign_in(page, live_server, staff.email)
         page.wait_for_url(f"{live_server}/staff/")
-        staff_problems = _visit_all(page, live_server, STAFF_PAGES, invoice.number)
+        staff_problems = _visit_all(page, live_server, STAFF_PAGES, invoice.number, subscription)
     finally:
         context.close()
     assert club_problems == {}
