@@ -17,6 +17,7 @@ from ..billing import operations as billing
 from ..billing.events import invoice_cancelled, invoice_settled
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH
+from ..domain.periods import next_period
 from ..domain.subscriptions import notice_deadline, notice_in_time, notice_withdrawable
 from ..extensions import db
 from ..payments.models import Payment, PaymentDeclaration
@@ -332,7 +333,7 @@ def request_reduction(club_id: int, subscription_id: int, resources: int, today:
         raise ReductionNotFewer(current=current)
     wanted = None if resources == current else resources
     if wanted is not None:
-        check_resources(club, wanted, queries.day_after(end), subscription.id)
+        check_resources(club, wanted, next_period(end, 1, today).start, subscription.id)
     if wanted == subscription.next_resources:
         return
     audit.record(actor, "subscription.reduction_requested", club, subscription=subscription.id,

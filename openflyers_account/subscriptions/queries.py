@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -194,7 +194,3 @@ def view(subscription: Subscription, today: date) -> SubscriptionView:
         following=following, open_invoice=invoice,
         left_to_pay=position(invoice).settlement.balance_due if invoice else None,
     )
-
-
-def day_after(day: date) -> date:
-    return day + timedelta(days=1)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ..billing import operations as billing_operations
 from ..billing.models import Invoice
+from ..domain.periods import next_period
 from ..errors import UserError
 from ..forms import show_refusal
 from ..messages import error_message
@@ -67,7 +68,7 @@ def _renewal_form(subscription: Subscription | None) -> RenewalForm:
         return RenewalForm(request.args)
     today = date.today()
     window = queries.renewal_window(subscription, today)
-    first_day = queries.day_after(window.current_end) if window.current_end and window.current_end >= today else today
+    first_day = next_period(window.current_end, 1, today).start
     least = queries.floor(current_club, first_day, subscription.id if subscription else None)
     if subscription is None:
         return RenewalForm(data={"offer": current_club.offer.code, "resources": str(least), "term": "1"})
