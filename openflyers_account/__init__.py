@@ -93,6 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
 
     from . import models  # noqa: F401 - every area's models: the metadata Alembic and the tests see is whole
+    from .subscriptions import operations as _receivers  # noqa: F401 - they listen to billing's events (R2, R4, R6)
     from .cli import register_cli
 
     _register_blueprints(app)

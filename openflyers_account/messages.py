@@ -151,6 +151,7 @@ AUDIT_ACTIONS = {
     "subscription.renewed": _l("Subscription renewed"),
     "subscription.resources_added": _l("Resources added"),
     "subscription.po_reference_changed": _l("PO reference changed"),
+    "subscription.terms_changed": _l("Offer, term or PO reference changed by a renewal"),
     "subscription.notice_given": _l("Notice not to renew given"),
     "subscription.notice_withdrawn": _l("Notice withdrawn"),
     "subscription.reduction_requested": _l("Fewer resources asked for the next period"),

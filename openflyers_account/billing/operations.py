@@ -270,6 +270,11 @@ def credit_in_full(invoice: Invoice, reason: str, today: date) -> Invoice:
 def issue_credit_note(staff: StaffUser, number: str, line_ids: Collection[int] | None, reason: str,
                       today: date) -> Invoice:
     """Staff correct an invoice with a credit note, fully or for chosen lines, with a reason (I2, A5)."""
+    club_id = db.session.scalar(select(Invoice.club_id).where(Invoice.number == number))
+    if club_id is not None:
+        # The club first, then the invoice, as every purchase does: a credit note that takes back a period or
+        # added resources queues behind the club's purchases instead of crossing them.
+        db.session.execute(select(Club.id).where(Club.id == club_id).with_for_update())
     invoice = db.session.scalars(
         select(Invoice).where(Invoice.number == number, Invoice.kind == InvoiceKind.INVOICE)
         .with_for_update().execution_options(populate_existing=True)

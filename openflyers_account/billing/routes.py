@@ -9,11 +9,11 @@ from ..domain.pricing import Term
 from ..payments import operations as payments
 from ..payments.routes import is_payable
 from ..subscriptions.forms import CancelForm
+from ..subscriptions.operations import cancellable_by
 from ..subscriptions.queries import purpose_of
 from ..web import club_required, current_club, pdf_download, render_page
 from . import bp, catalogue, operations
 from .documents import document_of
-from .models import InvoiceStatus
 
 
 @bp.get("/invoices")
@@ -37,9 +37,8 @@ def invoice(number: str):
     """One invoice or credit note, with every mention of the PDF (I3), its payments and what is left (I5, M4)."""
     document = _own_document(number)
     position = None if document.is_credit_note else payments.position(document)
-    # An unpaid purchase of a subscription may be cancelled by the club, to start again (R2, R6).
-    cancellable = (not document.is_credit_note and document.status is InvoiceStatus.ISSUED
-                   and not position.payments and purpose_of(document) is not None)
+    # An unpaid purchase of the club's may be cancelled by it, to start again (R2, R6).
+    cancellable = not document.is_credit_note and cancellable_by(document, current_club._get_current_object())
     return render_page("billing/invoice.html", invoice=document, doc=document_of(document), position=position,
                        payable=position is not None and is_payable(position), cancellable=cancellable,
                        cancel_form=CancelForm(), purpose=purpose_of(document), today=date.today())

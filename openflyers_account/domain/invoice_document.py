@@ -20,6 +20,15 @@ VatCategory = Literal["S", "AE", "G"]
 PO_REFERENCE_MAX_LENGTH = 70
 
 
+def po_reference_problem(reference: str) -> str | None:
+    """Why a PO reference cannot be printed: "too_long" or "characters" (control characters), else None (R5)."""
+    if len(reference) > PO_REFERENCE_MAX_LENGTH:
+        return "too_long"
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in reference):
+        return "characters"
+    return None
+
+
 @dataclass(frozen=True)
 class Party:
     """A seller or buyer as it stood on the issue date (I2, I3)."""

@@ -14,7 +14,7 @@ from ..accounts import operations as accounts
 from ..accounts.models import Club
 from ..billing import catalogue
 from ..domain.accounts import login_subdomain
-from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH
+from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH, po_reference_problem
 from ..domain.pricing import MAX_RESOURCES, Term
 from ..errors import UserError
 from ..messages import error_message
@@ -65,9 +65,10 @@ def _day(ctx, param, value: str) -> date:
 
 def _po_reference(ctx, param, value: str) -> str:
     value = (value or "").strip()
-    if len(value) > PO_REFERENCE_MAX_LENGTH:
+    problem = po_reference_problem(value)
+    if problem == "too_long":
         raise click.BadParameter(f"has {len(value)} characters, {PO_REFERENCE_MAX_LENGTH} at most")
-    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+    if problem:
         raise click.BadParameter("must not contain control characters")
     return value
 

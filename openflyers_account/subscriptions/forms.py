@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..billing import catalogue
-from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH
+from ..domain.invoice_document import po_reference_problem
 from ..domain.pricing import MAX_RESOURCES, Term
 from ..forms import DayField, OneTimeForm
 from ..messages import MESSAGES
@@ -63,14 +63,15 @@ class OneOfTheChoices:
             raise ValidationError(MESSAGES[self.message_code])
 
 
-def _no_control_characters(form, field) -> None:
-    if field.data and any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in field.data):
-        raise ValidationError(MESSAGES["po_reference_characters"])
+def _printable_po_reference(form, field) -> None:
+    problem = po_reference_problem(field.data or "")
+    if problem:
+        raise ValidationError(MESSAGES[f"po_reference_{problem}"])
 
 
 def _po_reference_field(label=_l("Purchase order reference (optional)")) -> StringField:
     return StringField(label, validators=[
-        Length(max=PO_REFERENCE_MAX_LENGTH, message=MESSAGES["po_reference_too_long"]), _no_control_characters],
+        _printable_po_reference],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         description=_l("Printed on the invoices if your club needs it for its accounts."))
 
@@ -115,23 +116,27 @@ class RenewalForm(FlaskForm, OrderFields):
         super().__init__(*args, **kwargs)
         self.with_offers()
 
-    def subscription_id(self) -> int | None:
-        return _id(self.subscription.data)
 
 
-def _id(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+def _amount(form, field) -> None:
+    """The reviewed total: a finite amount in cents, as the review page wrote it; anything else is a stale or
+    tampered page, reviewed again."""
+    try:
+        amount = Decimal(field.data or "")
+    except InvalidOperation as error:
+        raise ValidationError(MESSAGES["invalid"]) from error
+    if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10 ** 12:
+        raise ValidationError(MESSAGES["invalid"])
 
 
 class ReviewedTotal:
     """The total the buyer saw on the review page, sent back with the confirmation (R3)."""
 
-    def shown_total(self) -> Decimal | None:
-        try:
-            return Decimal(self.expected_total.data) if self.expected_total.data else None
-        except InvalidOperation:
-            return None
+    expected_total = HiddenField(validators=[_amount])
+
+    def shown_total(self) -> Decimal:
+        """The reviewed total; call after `validate()`."""
+        return Decimal(self.expected_total.data)
 
 
 def _accept_terms() -> BooleanField:
@@ -145,8 +150,7 @@ class ReviewedOrder(OrderFields, ReviewedTotal):
     offer = HiddenField(validators=[DataRequired()])
     resources = HiddenField(validators=[WholeNumber()])
     term = HiddenField(validators=[DataRequired()])
-    po_reference = HiddenField(validators=[Length(max=PO_REFERENCE_MAX_LENGTH), _no_control_characters])
-    expected_total = HiddenField()
+    po_reference = HiddenField(validators=[_printable_po_reference])
     accept_terms = _accept_terms()
     submit = SubmitField(_l("Confirm and issue the invoice"))
 
@@ -163,9 +167,6 @@ class ConfirmForm(FlaskForm, ReviewedOrder):
     """The reviewed renewal of a subscription (R2, R3)."""
 
     subscription = HiddenField()
-
-    def subscription_id(self) -> int | None:
-        return _id(self.subscription.data)
 
 
 class StartForm(FlaskForm, OrderFields):
@@ -220,7 +221,6 @@ class AddConfirmForm(OneTimeForm, ReviewedTotal):
     """The reviewed addition, its total as shown, the terms accepted; acts once (R3, R6)."""
 
     added = HiddenField(validators=[WholeNumber("added_whole_number")])
-    expected_total = HiddenField()
     accept_terms = _accept_terms()
     submit = SubmitField(_l("Confirm and issue the invoice"))
 

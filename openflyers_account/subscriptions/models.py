@@ -143,6 +143,9 @@ class SubscriptionInvoice(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), index=True)
     purpose: Mapped[InvoicePurpose] = mapped_column(Enum(InvoicePurpose, native_enum=False, length=16))
+    #: Who bought it, as the audit log names them: `club:<subdomain>`, a staff e-mail, `cli`. A club cancels
+    #: its own purchases, not a subscription staff started for it (R2, R10).
+    bought_by: Mapped[str] = mapped_column(String(254))
 
     invoice: Mapped[Invoice] = relationship()
     subscription: Mapped[Subscription] = relationship()

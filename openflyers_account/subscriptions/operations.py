@@ -14,9 +14,10 @@ from .. import audit
 from ..accounts.models import Club, StaffUser
 from ..audit import Actor
 from ..billing import operations as billing
+from ..billing.errors import InvoiceNotCancellable
 from ..billing.events import invoice_cancelled, invoice_settled
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
-from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH
+from ..domain.invoice_document import po_reference_problem
 from ..domain.periods import next_period
 from ..domain.subscriptions import notice_deadline, notice_in_time, notice_withdrawable
 from ..extensions import db
@@ -82,20 +83,21 @@ def _check_price(purchase: Purchase, expected_total: Decimal | None) -> None:
         raise PriceChanged(total=purchase.quote.total_incl_vat)
 
 
-def _issue(purchase: Purchase, subscription: Subscription, today: date, term_years: int, offer_code: str) -> Invoice:
+def _issue(purchase: Purchase, subscription: Subscription, today: date, term_years: int, offer_code: str,
+           actor: Actor) -> Invoice:
     invoice = billing.issue_invoice(
         purchase.club, purchase.quote, purchase.descriptions(),
         billing.Billed(purchase.period.start, purchase.period.end, offer_code, purchase.resources, term_years,
                        subscription.po_reference),
         today, purchase.charges)
     db.session.add(SubscriptionInvoice(invoice_id=invoice.id, subscription_id=subscription.id,
-                                       purpose=purchase.purpose))
+                                       purpose=purchase.purpose, bought_by=audit.actor_label(actor)))
     return invoice
 
 
-def _issue_period(purchase: Purchase, subscription: Subscription, today: date) -> Invoice:
+def _issue_period(purchase: Purchase, subscription: Subscription, today: date, actor: Actor) -> Invoice:
     """The invoice for a whole period and the period it pays for, active once paid (R1, R4)."""
-    invoice = _issue(purchase, subscription, today, purchase.term.years, purchase.offer.code)
+    invoice = _issue(purchase, subscription, today, purchase.term.years, purchase.offer.code, actor)
     db.session.add(SubscriptionPeriod(
         subscription_id=subscription.id, offer_id=purchase.offer.id, start_date=purchase.period.start,
         end_date=purchase.period.end, term_years=purchase.term.years, resources=purchase.resources,
@@ -142,10 +144,17 @@ def issue_renewal(club_id: int, subscription_id: int | None, order: Subscription
         if subscription.notice_given_on is not None:
             audit.record(actor, "subscription.notice_withdrawn", club, subscription=subscription.id,
                          by_renewal=True)
+        before = (subscription.offer.code, subscription.term_years, subscription.po_reference)
+        if before != (order.offer_code, order.term.years, order.po_reference):
+            # The renewal's choice becomes the subscription's terms: the log keeps what they were (K4, R5).
+            audit.record(actor, "subscription.terms_changed", club, subscription=subscription.id,
+                         before=dict(zip(("offer", "term", "po_reference"), before)),
+                         after={"offer": order.offer_code, "term": order.term.years,
+                                "po_reference": order.po_reference})
         subscription.offer_id, subscription.term_years = purchase.offer.id, order.term.years
         subscription.po_reference, subscription.next_resources = order.po_reference, None
         subscription.notice_given_on, subscription.notice_given_by, subscription.late_notice_reason = None, "", ""
-    return _issued(actor, action, club, subscription, _issue_period(purchase, subscription, today), purchase)
+    return _issued(actor, action, club, subscription, _issue_period(purchase, subscription, today, actor), purchase)
 
 
 def _renewed_subscription(club: Club, subscription_id: int | None) -> Subscription | None:
@@ -179,7 +188,7 @@ def start_subscription(club_id: int, order: SubscriptionOrder, start: date, toda
     purchase = price_new_subscription(club, order, start, today)
     _check_price(purchase, expected_total)
     subscription = _new_subscription(purchase, request_key)
-    return _issued(actor, "subscription.started", club, subscription, _issue_period(purchase, subscription, today),
+    return _issued(actor, "subscription.started", club, subscription, _issue_period(purchase, subscription, today, actor),
                    purchase)
 
 
@@ -206,7 +215,7 @@ def add_resources(club_id: int, subscription_id: int, added: int, today: date, a
     purchase = price_addition(club, subscription, added, today)
     _check_price(purchase, expected_total)
     period = db.session.get(SubscriptionPeriod, purchase.target_period_id)
-    invoice = _issue(purchase, subscription, today, period.term_years, purchase.offer.code)
+    invoice = _issue(purchase, subscription, today, period.term_years, purchase.offer.code, actor)
     db.session.add(ResourceAddition(period_id=period.id, resources=added, start_date=purchase.period.start,
                                     invoice_id=invoice.id, request_key=request_key))
     return _issued(actor, "subscription.resources_added", club, subscription, invoice, purchase)
@@ -218,8 +227,9 @@ def change_po_reference(club_id: int, subscription_id: int, po_reference: str, a
     club = _lock_club(club_id)
     subscription = _own_subscription(club, subscription_id)
     reference = po_reference.strip()
-    if len(reference) > PO_REFERENCE_MAX_LENGTH or any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in reference):
-        raise PoReferenceInvalid()
+    problem = po_reference_problem(reference)
+    if problem:
+        raise PoReferenceInvalid(f"po_reference_{problem}")
     if reference == subscription.po_reference:
         return False
     audit.record(actor, "subscription.po_reference_changed", club, subscription=subscription.id,
@@ -229,13 +239,23 @@ def change_po_reference(club_id: int, subscription_id: int, po_reference: str, a
 
 
 def reissuable(invoice: Invoice) -> bool:
-    """An invoice with no payment recorded (and none announced) may be reissued with a new PO reference (R5)."""
+    """An invoice with no payment recorded nor announced may be reissued with a new PO reference (R5): money
+    already on its way names its number and reference."""
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.ISSUED:
         return False
     paid = db.session.scalar(select(Payment.id).where(Payment.invoice_id == invoice.id).limit(1))
     announced = db.session.scalar(select(PaymentDeclaration.id).where(PaymentDeclaration.invoice_id == invoice.id)
                                   .limit(1))
     return paid is None and announced is None
+
+
+def cancellable_by(invoice: Invoice, actor: Actor) -> bool:
+    """The buyer may cancel an unpaid purchase to start again (R2, R6), with no money recorded nor announced for
+    it; a club does not cancel a subscription staff or a partner started for it (R10)."""
+    link = db.session.get(SubscriptionInvoice, invoice.id)
+    if link is None or not reissuable(invoice):
+        return False
+    return link.purpose is not InvoicePurpose.SUBSCRIPTION or link.bought_by == audit.actor_label(actor)
 
 
 @use_case
@@ -251,7 +271,8 @@ def reissue_with_po_reference(club_id: int, subscription_id: int, number: str, t
     if invoice.po_reference == subscription.po_reference:
         raise AlreadyThisReference()
     copy = billing.issue_copy(invoice, subscription.po_reference, today)
-    db.session.add(SubscriptionInvoice(invoice_id=copy.id, subscription_id=subscription.id, purpose=link.purpose))
+    db.session.add(SubscriptionInvoice(invoice_id=copy.id, subscription_id=subscription.id, purpose=link.purpose,
+                                       bought_by=link.bought_by))
     for model in (SubscriptionPeriod, ResourceAddition):
         db.session.execute(update(model).where(model.invoice_id == invoice.id).values(invoice_id=copy.id))
     credit = billing.credit_in_full(invoice, REISSUED_WITH_PO % copy.number, today)
@@ -268,8 +289,8 @@ def cancel_purchase(club_id: int, number: str, today: date, actor: Actor) -> Inv
     invoice bought is taken back, to start again (R2, R6, I5)."""
     club = _lock_club(club_id)
     invoice = billing.club_invoice(club, number, lock=True)
-    if invoice is None or db.session.get(SubscriptionInvoice, invoice.id) is None:
-        raise billing.InvoiceNotCancellable()
+    if invoice is None or not cancellable_by(invoice, actor):
+        raise InvoiceNotCancellable()
     credit = billing.credit_in_full(invoice, CANCELLED_ON_REQUEST, today)
     audit.record(actor, "invoice.cancelled", club, invoice=invoice.number, credit_note=credit.number)
     billing.queue_document_mail(club, credit, "credit_note_issued")
@@ -313,7 +334,9 @@ def withdraw_notice(club_id: int, subscription_id: int, today: date, actor: Acto
     end = queries.end_date(subscription)
     if subscription.notice_given_on is None:
         return
-    if end is None or not notice_withdrawable(end, today):
+    if end is None:
+        raise SubscriptionOver()
+    if not notice_withdrawable(end, today):
         raise WithdrawalTooLate(end=end)
     subscription.notice_given_on, subscription.notice_given_by, subscription.late_notice_reason = None, "", ""
     audit.record(actor, "subscription.notice_withdrawn", club, subscription=subscription.id)

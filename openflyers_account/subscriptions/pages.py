@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from ..errors import UserError
@@ -33,7 +33,7 @@ from .forms import (
     WithdrawNoticeForm,
 )
 from .models import Subscription
-from .purchase import Purchase, price_addition, price_new_subscription
+from .purchase import Purchase, addition_period, price_addition, price_new_subscription
 
 
 def _subscription_or_404(door: Door, subscription_id: int) -> Subscription:
@@ -56,8 +56,11 @@ def _detail_page(door: Door, subscription: Subscription, status: int = 200, refu
     shown = queries.view(subscription, today)
     invoices = queries.invoices_of(subscription)
     forms.setdefault("po_form", PoReferenceForm(formdata=None, po_reference=subscription.po_reference))
+    last = queries.last_period(subscription)
+    # A reduction is for the period after the last one bought: it starts from that period's count (R7).
     forms.setdefault("reduction_form", ReductionForm(formdata=None, resources=str(
-        subscription.next_resources if subscription.next_resources is not None else shown.resources)))
+        subscription.next_resources if subscription.next_resources is not None
+        else (last.total_resources if last else 0))))
     forms.setdefault("late_form", LateNoticeForm(formdata=None))
     forms.setdefault("notice_form", NoticeForm(formdata=None))
     forms.setdefault("withdraw_form", WithdrawNoticeForm(formdata=None))
@@ -192,13 +195,19 @@ def _priced_addition(door: Door, subscription: Subscription, form: AddResourcesF
         return None
 
 
+def _bought_after(subscription: Subscription):
+    """The period already bought after the one resources are added to: they do not reach it (R6)."""
+    target = addition_period(subscription, date.today())
+    return next((p for p in subscription.periods if target is not None and p.start_date > target.end_date), None)
+
+
 def add(door: Door, subscription_id: int):
     """Choose how many resources to add, with the price for the days left as you type (R3, R6)."""
     subscription = _subscription_or_404(door, subscription_id)
     form = _addition_form()
     priced = _priced_addition(door, subscription, form)
     return render_page("subscriptions/add.html", door=door, subscription=subscription, form=form, estimate=priced,
-                       status=422 if request.args and priced is None else 200)
+                       following=_bought_after(subscription), status=422 if request.args and priced is None else 200)
 
 
 def add_price(door: Door, subscription_id: int):
@@ -220,7 +229,7 @@ def add_review(door: Door, subscription_id: int):
                            estimate=None, status=422)
     confirm = AddConfirmForm.blank(added=form.added.data, expected_total=str(priced.quote.total_incl_vat))
     return render_page("subscriptions/add_review.html", door=door, subscription=subscription, estimate=priced,
-                       confirm=confirm)
+                       confirm=confirm, following=_bought_after(subscription))
 
 
 def add_confirm(door: Door, subscription_id: int):
@@ -244,8 +253,9 @@ def add_confirm(door: Door, subscription_id: int):
     except Exception:  # noqa: BLE001 - the use case rolled everything back: say so and let the buyer retry
         current_app.logger.exception("Resources could not be added to subscription %s", subscription.id)
         return _review_addition_again(door, subscription, form, _failure_message(), status=500)
-    flash(_("%(count)d resources are added to the current period: they count from today. Invoice %(number)s is "
-            "issued for the days left.", count=invoice.resources, number=invoice.number), "success")
+    flash(ngettext("%(num)d resource is added to the period: it counts at once. Invoice %(number)s is issued for "
+                   "the days left.", "%(num)d resources are added to the period: they count at once. Invoice "
+                   "%(number)s is issued for the days left.", invoice.resources, number=invoice.number), "success")
     return redirect(door.invoice_url(invoice.number))
 
 

@@ -1,6 +1,7 @@
 """The club's door to its subscriptions: the list, each subscription's pages, the renewal (R1-R9)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -46,7 +47,9 @@ def _subscription_asked(text: str | None) -> Subscription | None:
     """The subscription the form names (404 for another club's); None when it names none."""
     if not text:
         return None
-    subscription = queries.club_subscription(current_club, int(text)) if text.isdigit() and len(text) < 10 else None
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    subscription = queries.club_subscription(current_club, int(text)) \
+        if re.fullmatch(r"[0-9]{1,9}", text) else None
     if subscription is None:
         abort(404)
     return subscription

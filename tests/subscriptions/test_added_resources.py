@@ -18,7 +18,7 @@ from openflyers_account.models import (
     SubscriptionInvoice,
     SubscriptionPeriod,
 )
-from tests.billing_helpers import add_paid_period, add_resources, hidden_fields, start_subscription
+from tests.billing_helpers import add_paid_period, add_resources, hidden_fields, renew, start_subscription
 from tests.conftest import post_form
 
 CENT = Decimal("0.01")
@@ -205,3 +205,33 @@ def test_r6_another_clubs_subscription_is_not_found(client, make, mermoz, sign_i
                          token_from="/")
     assert response.status_code == 404
     assert invoices() == []
+
+
+@pytest.mark.parametrize("shown", ["sNaN", "NaN", "", "1e999", "12.345", "abc"])
+def test_r3_a_reviewed_total_that_is_not_an_amount_is_reviewed_again(client, mermoz, shown):
+    page = client.get(f"{base(mermoz)}/resources/review", query_string={"added": 2}).get_data(as_text=True)
+    data = {**hidden_fields(page), "accept_terms": "y", "expected_total": shown}
+    response = client.post(f"{base(mermoz)}/resources/confirm", data=data)
+    assert response.status_code == 422 and 'data-total="' in response.get_data(as_text=True)
+    assert invoices() == []
+
+
+def test_r6_added_resources_do_not_reach_a_period_already_renewed_and_the_page_says_so(client, make, sign_in):
+    club = make.club("mermoz", resources=3)
+    period = add_paid_period(club, days_to_end=30, resources=3)
+    sign_in("mermoz")
+    assert renew(client, resources=3).status_code == 302
+    page = html_lib.unescape(client.get(f"{base(period)}/resources", query_string={"added": 1})
+                             .get_data(as_text=True))
+    start = format_date(period.end_date + timedelta(days=1), "long", locale="fr")
+    assert f"La prochaine période, à partir du {start}, est déjà achetée avec 3 ressources" in page
+    assert add_resources(client, base(period), 1).status_code == 302
+    db.session.expire_all()
+    periods = db.session.scalars(select(SubscriptionPeriod).order_by(SubscriptionPeriod.start_date)).all()
+    assert [p.total_resources for p in periods] == [4, 3]
+
+
+def test_r6_one_added_resource_is_said_in_the_singular(client, mermoz):
+    response = add_resources(client, base(mermoz), 1)
+    page = html_lib.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "1 ressource est ajoutée" in page

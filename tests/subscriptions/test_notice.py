@@ -1,5 +1,6 @@
 """Notice not to renew, its withdrawal, late notices accepted by staff, fewer resources next time (R7)."""
 import html as html_lib
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -144,3 +145,26 @@ def test_r7_renewing_by_oneself_ends_the_notice(client, make, sign_in):
     db.session.commit()
     assert renew(client, resources=2).status_code == 302
     assert stored(subscription_id).notice_given_on is None
+
+
+def test_r7_the_reduction_starts_from_the_last_period_bought(client, make, sign_in):
+    subscription_id = subscription_with(make, sign_in, days_to_end=200, activated=2, resources=4)
+    period = db.session.scalar(select(SubscriptionPeriod).where(SubscriptionPeriod.subscription_id == subscription_id))
+    db.session.add(SubscriptionPeriod(subscription_id=subscription_id, offer_id=period.offer_id,
+                                      start_date=period.end_date + timedelta(days=1),
+                                      end_date=period.end_date + timedelta(days=365), term_years=1, resources=3))
+    db.session.commit()
+    page = client.get(f"/subscriptions/{subscription_id}").get_data(as_text=True)
+    assert re.search(r'name="resources" type="text" value="3"', page)
+    assert act(client, subscription_id, "reduction", {"resources": "3"}).status_code == 302
+    assert stored(subscription_id).next_resources is None
+
+
+def test_r7_a_subscription_left_without_a_period_has_no_notice_to_withdraw(client, make, sign_in):
+    subscription_id = subscription_with(make, sign_in, days_to_end=200)
+    act(client, subscription_id, "notice")
+    db.session.delete(db.session.scalar(select(SubscriptionPeriod)))  # as when its only invoice is cancelled
+    db.session.commit()
+    response = act(client, subscription_id, "notice/withdraw")
+    assert response.status_code == 422 and "None" not in response.get_data(as_text=True)
+    assert stored(subscription_id).notice_given_on == date.today()

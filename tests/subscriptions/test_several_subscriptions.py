@@ -219,3 +219,57 @@ def test_r9_staff_see_both_counts_and_every_subscription_with_its_periods_and_in
     invoice = db.session.scalar(select(Invoice))
     assert f"/staff/invoices/{invoice.number}" in section
     assert "/staff/clients/mermoz/subscriptions/new" in page
+
+
+@pytest.mark.parametrize("asked", ["²", "٣", "99999999999", "-1", "1.0"])
+def test_r9_a_subscription_asked_for_by_anything_but_its_id_is_not_found(client, make, sign_in, asked):
+    club = make.club("mermoz", resources=1)
+    add_paid_period(club, days_to_end=30, resources=1)
+    sign_in("mermoz")
+    for path in ("/renewal", "/renewal/price", "/renewal/review"):
+        assert client.get(path, query_string={"subscription": asked}).status_code == 404, path
+    response = post_form(client, "/renewal/confirm", {"subscription": asked, "offer": "business", "resources": "1",
+                                                      "term": "1", "expected_total": "432.00", "accept_terms": "y"},
+                         token_from="/")
+    assert response.status_code == 404 and count(Invoice) == 0
+
+
+def test_r2_r10_a_club_cancels_its_own_purchases_not_a_subscription_staff_started(client, make, mermoz, agent,
+                                                                                 sign_in):
+    start_subscription(client, "mermoz", date.today() - timedelta(days=100), resources=2)
+    started = db.session.scalar(select(Invoice))
+    assert db.session.get(SubscriptionInvoice, started.id).bought_by == AGENT
+    sign_in("mermoz")
+    page = client.get(f"/invoices/{started.number}").get_data(as_text=True)
+    assert f"/invoices/{started.number}/cancel" not in page
+    response = post_form(client, f"/invoices/{started.number}/cancel", {}, token_from=f"/invoices/{started.number}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Invoice, started.id).status.value == "issued" and count(SubscriptionPeriod) == 2
+
+
+def test_r2_an_invoice_whose_payment_is_announced_is_not_cancelled(client, make, sign_in):
+    club = make.club("mermoz", resources=2)
+    add_paid_period(club, days_to_end=30, resources=2)
+    sign_in("mermoz")
+    client.post("/renewal/confirm", data=confirm_form(client, resources=2))
+    invoice = db.session.scalar(select(Invoice))
+    path = f"/invoices/{invoice.number}"
+    assert post_form(client, f"{path}/pay/cheque", {}, token_from=f"{path}/pay/cheque").status_code == 302
+    assert f"{path}/cancel" not in client.get(path).get_data(as_text=True)
+    post_form(client, f"{path}/cancel", {}, token_from=path)
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).status.value == "issued"
+
+
+def test_k4_a_renewal_that_changes_the_terms_leaves_what_they_were_in_the_log(client, make, sign_in):
+    club = make.club("mermoz", resources=2)
+    add_paid_period(club, days_to_end=30, resources=2, po_reference="BC-1")
+    sign_in("mermoz")
+    page = client.get("/renewal/review", query_string={"offer": "premiere", "resources": 2, "term": 3,
+                                                       "po_reference": "BC-2"})
+    client.post("/renewal/confirm", data={**hidden_fields(page.get_data(as_text=True)), "accept_terms": "y"})
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "subscription.terms_changed")).one()
+    assert entry.details["before"] == {"offer": "business", "term": 1, "po_reference": "BC-1"}
+    assert entry.details["after"] == {"offer": "premiere", "term": 3, "po_reference": "BC-2"}
+    assert entry.actor == "club:mermoz"

@@ -57,6 +57,7 @@ def upgrade():
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('subscription_id', sa.Integer(), nullable=False),
     sa.Column('purpose', PURPOSE, nullable=False),
+    sa.Column('bought_by', sa.String(length=254), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_subscription_invoice_invoice_id_invoice')),
     sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_subscription_invoice_subscription_id_subscription')),
     sa.PrimaryKeyConstraint('invoice_id', name=op.f('pk_subscription_invoice'))
@@ -167,12 +168,13 @@ def _one_subscription_per_club(connection):
             "SELECT invoice.term_years FROM invoice WHERE invoice.id = subscription_period.invoice_id "
             "AND invoice.term_years IN (1, 3, 5)), 1) WHERE club_id = :club"),
             {"subscription": subscription_id, "club": club_id})
-        # Every renewal invoice of the club bills this subscription; the invoices stay as issued. Credit notes get
-        # no row, as when the application issues them: their purpose is read from the invoice they correct.
+        # Every renewal invoice of the club bills this subscription, bought by the club itself (the only buyer so
+        # far); the invoices stay as issued. Credit notes get no row, as when the application issues them: their
+        # purpose is read from the invoice they correct.
         connection.execute(sa.text(
-            "INSERT INTO subscription_invoice (invoice_id, subscription_id, purpose) "
-            "SELECT id, :subscription, 'RENEWAL' FROM invoice WHERE club_id = :club AND kind = 'INVOICE' "
-            "AND period_start IS NOT NULL"),
+            "INSERT INTO subscription_invoice (invoice_id, subscription_id, purpose, bought_by) "
+            "SELECT id, :subscription, 'RENEWAL', 'club:' || (SELECT subdomain FROM club WHERE club.id = :club) "
+            "FROM invoice WHERE club_id = :club AND kind = 'INVOICE' AND period_start IS NOT NULL"),
             {"subscription": subscription_id, "club": club_id})
 
 
