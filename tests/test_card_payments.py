@@ -47,7 +47,7 @@ def english(client):
 def invoice(app, make):
     club = make.club("mermoz", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), club)
 
 
 @pytest.fixture

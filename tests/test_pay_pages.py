@@ -43,7 +43,7 @@ def mermoz(make, sign_in, english):
 def invoice(app, mermoz) -> Invoice:
     """A renewal invoice of 576.00 incl. VAT (business offer, 3 resources, 1 year)."""
     with app.test_request_context():
-        return issue_renewal(mermoz.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), date.today(), "test")
+        return issue_renewal(mermoz.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), date.today(), mermoz)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.test_card_payments import demo_event, secret_of
 def invoice(app, make):
     club = make.club("mermoz", resources=1)
     with app.test_request_context():
-        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
+        return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), club)
 
 
 def period_of(invoice):

@@ -45,7 +45,7 @@ def mermoz(make):
 
 def issue(club, today: date = TODAY) -> Invoice:
     """A renewal invoice of 576.00 incl. VAT (business offer, 3 resources, 1 year)."""
-    return issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), today, "test")
+    return issue_renewal(club.id, None, SubscriptionOrder("business", 3, Term.ONE_YEAR), today, club)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def issue(app, make):
     def issue(subdomain: str, name: str) -> Invoice:
         club = make.club(subdomain, resources=1, name=name)
         with app.test_request_context():
-            return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), "test")
+            return issue_renewal(club.id, None, SubscriptionOrder("business", 1, Term.ONE_YEAR), date.today(), club)
 
     return issue
 
