@@ -38,3 +38,10 @@ def entries(club: Club | None = None, limit: int = 50, offset: int = 0) -> list[
     if club is not None:
         query = query.where(AuditEntry.club_id == club.id)
     return list(db.session.scalars(query))
+
+
+def entries_about_partner(email: str, limit: int = 50) -> list[AuditEntry]:
+    """The entries naming a partner: its creation, discount, clubs, and what it did (B4)."""
+    query = (select(AuditEntry).where(AuditEntry.details["partner"].as_string() == email)
+             .order_by(AuditEntry.id.desc()).limit(limit))
+    return list(db.session.scalars(query))

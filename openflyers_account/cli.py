@@ -201,7 +201,8 @@ def demo_load():
 
 
 def register_cli(app: Flask) -> None:
+    from .partners.cli import partner_cli
     from .subscriptions.cli import subscription_cli
 
-    for group in (club_cli, staff_cli, outbox_cli, demo_cli, subscription_cli):
+    for group in (club_cli, staff_cli, outbox_cli, demo_cli, subscription_cli, partner_cli):
         app.cli.add_command(group)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -10,6 +11,7 @@ from .accounts import operations
 from .accounts.models import Club, StaffRole, StaffUser
 from .billing.models import Offer
 from .extensions import db
+from .partners import operations as partner_operations, queries as partner_queries
 from .storage import utcnow
 from .subscriptions.models import Subscription, SubscriptionPeriod
 from .transactions import use_case
@@ -38,6 +40,10 @@ DEMO_SUBSCRIPTIONS = [
     ("latecoere", "premiere", 7, -20, "", False),
 ]
 DEMO_STAFF = [("admin@openflyers.example", StaffRole.ADMIN), ("staff@openflyers.example", StaffRole.STAFF)]
+
+#: An invented partner (demo data): e-mail, name, discount and its reason, the clubs it manages (B1).
+DEMO_PARTNER = ("partenaire@federation.example", "Fédération aéronautique régionale (démo)", Decimal("10"),
+                "Accord fédéral (démo)", ("guillaumet", "latecoere"))
 
 
 @use_case
@@ -68,6 +74,11 @@ def load_demo_data(today: date | None = None) -> list[str]:
     for email, role in DEMO_STAFF:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             operations.add_staff(email, role, DEMO_PASSWORD, actor="demo")
+    email, name, discount, reason, clubs = DEMO_PARTNER
+    if partner_queries.partner_by_email(email) is None:
+        partner = partner_operations.add_partner(email, name, "demo", discount, reason, password=DEMO_PASSWORD)
+        for subdomain in clubs:
+            partner_operations.link_club(partner.id, subdomain, "demo")
     site = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     lines = ["Demo logins (password for all: %s)" % DEMO_PASSWORD]
     lines += [f"  club   {site}/login        {c[0]}" for c in DEMO_CLUBS]

@@ -22,6 +22,7 @@ from .billing.models import (
     ServicePrice,
 )
 from .mail.models import OutboxMessage
+from .partners.models import Partner, PartnerClub
 from .payments.models import (
     BankStatement,
     BankStatementEntry,
@@ -45,7 +46,7 @@ __all__ = [
     "FROZEN_INVOICE_COLUMNS", "AuditEntry", "BankStatement", "BankStatementEntry", "CardCheckout",
     "ChargeableService", "Club", "DeclarationStatus", "DepositSlip", "Invoice", "InvoiceKind", "InvoiceLine",
     "InvoiceStatus", "IssuedDocumentIsFrozen", "Money", "NumberSequence", "Offer", "OfferPrice",
-    "OutboxMessage", "Payment", "PaymentDeclaration", "PendingCharge", "PriceList", "ResourceAddition",
+    "OutboxMessage", "Partner", "PartnerClub", "Payment", "PaymentDeclaration", "PendingCharge", "PriceList", "ResourceAddition",
     "ResourceReport", "ServicePrice", "StaffRole", "StaffUser", "StatementEntryStatus", "Subscription",
     "SubscriptionInvoice", "SubscriptionPeriod", "InvoicePurpose", "UTCDateTime", "utcnow",
 ]

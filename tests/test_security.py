@@ -89,7 +89,7 @@ def test_a2_reset_links_are_built_on_site_url_whatever_the_host_header(app_confi
 
 #: A value for each URL argument; the CSRF check comes before the view, so they need not exist.
 URL_VALUES = {"number": "F-2026-00001", "token": "a-token", "subdomain": "mermoz", "payment_id": 1,
-              "statement_id": 1, "entry_id": 1, "session_ref": "a-session", "subscription_id": 1}
+              "statement_id": 1, "entry_id": 1, "session_ref": "a-session", "subscription_id": 1, "partner_id": 1}
 
 
 def _post_rules() -> list[tuple[str, str]]:

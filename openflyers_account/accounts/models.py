@@ -65,6 +65,7 @@ class Club(UserMixin, db.Model):
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="club", order_by="Subscription.id")
 
     is_staff = False
+    is_partner = False
 
     def get_id(self) -> str:
         # The password stamp in the session id signs the club out everywhere when the password changes.
@@ -111,6 +112,7 @@ class StaffUser(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     is_staff = True
+    is_partner = False
 
     def get_id(self) -> str:
         return f"staff:{self.id}"

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from ..accounts import operations as accounts
 from ..accounts.models import Club
 from ..billing import catalogue
+from ..command_line import OneLineErrors
 from ..domain.accounts import login_subdomain
 from ..domain.invoice_document import PO_REFERENCE_MAX_LENGTH, po_reference_problem
 from ..domain.pricing import MAX_RESOURCES, Term
@@ -20,30 +21,6 @@ from ..errors import UserError
 from ..messages import error_message
 from . import operations, queries
 from .purchase import SubscriptionOrder
-
-
-class OneLineUsageError(click.UsageError):
-    """A usage error said in one line, `Error: ...`, exit status 2."""
-
-    def show(self, file=None) -> None:
-        # Click puts a missing choice's options on lines of their own; an operator's log keeps one line per error.
-        click.echo(f"Error: {' '.join(self.format_message().split())}", err=True)
-
-
-class OneLineErrors(click.Command):
-    """A command whose argument errors, click's own and ours, are one line each."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as error:
-            raise OneLineUsageError(error.format_message(), error.ctx) from error
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as error:
-            raise OneLineUsageError(error.format_message(), ctx) from error
 
 
 subscription_cli = AppGroup("subscription", help="Manage customers' subscriptions.")
