@@ -111,7 +111,7 @@ AREAS = [
     ("accounts", ("routes",), None),
     ("billing", ("routes",), None),
     ("subscriptions", ("routes", "staff_routes"), None),
-    ("partners", ("staff_routes",), "/partner"),
+    ("partners", ("routes", "staff_routes"), "/partner"),
     ("payments", ("routes", "card_routes"), None),
     ("staff", ("routes", "billing_routes", "payment_routes", "deposit_routes", "statement_routes"), "/staff"),
     ("webhooks", ("routes",), "/webhooks"),

@@ -10,6 +10,8 @@ MESSAGES = {
     "invalid": _l("This value is not valid."),
     "login_failed": _l("Unknown account or wrong password. Check the platform address and the password."),
     "staff_login_failed": _l("Unknown e-mail address or wrong password."),
+    "partner_login_failed": _l("Unknown e-mail address or wrong password. Check the address your partner account "
+                               "was opened with."),
     "reset_link_invalid": _l("This reset link is not valid or has already been used. Ask for a new one."),
     "reset_link_expired": _l("This reset link has expired (links last one hour). Ask for a new one."),
     "password_too_short": _l("The password must be at least 10 characters long."),

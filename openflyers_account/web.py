@@ -22,17 +22,19 @@ from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
 
 from .accounts.models import Club, StaffUser
+from .partners.models import Partner
 from .extensions import db, login_manager
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> Club | StaffUser | None:
+def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     kind, _, rest = user_id.partition(":")
-    if kind == "club":
-        club_id, _, stamp = rest.partition(":")
-        club = db.session.get(Club, int(club_id)) if club_id.isdigit() else None
+    if kind in ("club", "partner"):
+        account_id, _, stamp = rest.partition(":")
+        model = Club if kind == "club" else Partner
+        account = db.session.get(model, int(account_id)) if account_id.isdigit() and len(account_id) < 10 else None
         # A session opened before the last password change is over (A2).
-        return club if club is not None and club.get_id() == user_id else None
+        return account if account is not None and account.get_id() == user_id else None
     if kind == "staff" and rest.isdigit():
         staff = db.session.get(StaffUser, int(rest))
         return staff if staff is not None and staff.active else None
@@ -52,16 +54,37 @@ def signed_in_staff() -> StaffUser:
     return cast(StaffUser, current_user._get_current_object())
 
 
+def _signed_in_as(model: type) -> bool:
+    return current_user.is_authenticated and isinstance(current_user._get_current_object(), model)
+
+
 def club_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """The view is for a signed-in club; anyone else goes to the club sign-in page."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated or current_user.is_staff:
+        if not _signed_in_as(Club):
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def partner_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view is for a signed-in partner; anyone else goes to the partner sign-in page (B1)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _signed_in_as(Partner):
+            return redirect(url_for("partner.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def signed_in_partner() -> Partner:
+    """The signed-in partner itself (not a proxy), for services and the audit log."""
+    return cast(Partner, current_user._get_current_object())
 
 
 def staff_required(view: Callable[..., Any] | None = None, *, admin: bool = False) -> Any:

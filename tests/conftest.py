@@ -251,3 +251,22 @@ def staff_sign_in(client):
         return response
 
     return sign_in
+
+
+def post_from(client, address: str, path: str, data: dict, **kwargs):
+    """POST a form from another client address, with the CSRF token its page gave."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get(path, environ_base=environ, **kwargs).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post(path, data={**data, "csrf_token": token}, environ_base=environ, **kwargs)
+
+
+@pytest.fixture
+def limited_app(app):
+    from openflyers_account.extensions import limiter
+
+    app.config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", RESET_RATE_LIMIT="2 per minute")
+    limiter.enabled = True
+    limiter.reset()
+    yield app
+    limiter.reset()

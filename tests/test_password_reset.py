@@ -11,7 +11,7 @@ from openflyers_account import create_app
 from openflyers_account.accounts import operations
 from openflyers_account.extensions import db, limiter
 from openflyers_account.models import Club, OutboxMessage, StaffRole
-from tests.conftest import PASSWORD, link_in, post_form
+from tests.conftest import link_in, post_form, post_from
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -22,14 +22,6 @@ def ask_reset(client, email):
 
 def path_of(link: str) -> str:
     return re.sub(r"^https?://[^/]+", "", link)
-
-
-def post_from(client, address: str, path: str, data: dict, **kwargs):
-    """POST a form from another client address, with the CSRF token its page gave."""
-    environ = {"REMOTE_ADDR": address}
-    page = client.get(path, environ_base=environ, **kwargs).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return client.post(path, data={**data, "csrf_token": token}, environ_base=environ, **kwargs)
 
 
 def password_of(club_id: int) -> str:
@@ -201,17 +193,6 @@ def test_a2_the_reset_form_posted_twice_sets_the_password_once(client, make, mai
     assert "déjà été utilisé" in second.get_data(as_text=True)
     assert operations.authenticate_club("mermoz", NEW_PASSWORD) is not None
     assert operations.authenticate_club("mermoz", "yet another password") is None
-
-
-@pytest.fixture
-def limited_app(app):
-    from openflyers_account.extensions import limiter
-
-    app.config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", RESET_RATE_LIMIT="2 per minute")
-    limiter.enabled = True
-    limiter.reset()
-    yield app
-    limiter.reset()
 
 
 def test_a3_sign_in_is_rate_limited_per_address_with_a_readable_page(limited_app, client, make):

@@ -98,18 +98,22 @@ def record_staff_sign_in(staff: StaffUser) -> None:
 
 # -- password reset (A2) -----------------------------------------------------------------------
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+def reset_serializer(salt: str = RESET_SALT) -> URLSafeTimedSerializer:
+    """Signs reset links; each kind of account has its own salt, so a club's link never opens a partner's."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def _password_stamp(club: Club) -> str:
-    # Changes with every password change: a link dies once it has been used. The instant, not its text:
-    # the same moment reads back as ...+00:00 or in the connection's time zone depending on the database.
-    return f"{club.password_changed_at.timestamp():.6f}"
+def password_stamp(account) -> str:
+    """Changes with every password change: a link dies once it has been used (A2).
+
+    The instant, not its text: the same moment reads back as ...+00:00 or in the connection's time zone
+    depending on the database.
+    """
+    return f"{account.password_changed_at.timestamp():.6f}"
 
 
 def reset_token(club: Club, email: str) -> str:
-    return _serializer().dumps({"club": club.id, "email": email, "stamp": _password_stamp(club)})
+    return reset_serializer().dumps({"club": club.id, "email": email, "stamp": password_stamp(club)})
 
 
 def clubs_for_email(email: str) -> list[ResetTarget]:
@@ -145,7 +149,7 @@ def request_password_reset(email: str) -> int:
 def club_for_reset_token(token: str) -> Club:
     """The club a reset link is for; raises when the link is tampered, expired or used (A2)."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        data = reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired as error:
         raise ExpiredResetLink() from error
     except BadSignature as error:
@@ -153,7 +157,7 @@ def club_for_reset_token(token: str) -> Club:
     if not isinstance(data, dict) or not isinstance(data.get("club"), int):
         raise InvalidResetLink()
     club = db.session.get(Club, data["club"])
-    if club is None or data.get("stamp") != _password_stamp(club):
+    if club is None or data.get("stamp") != password_stamp(club):
         raise InvalidResetLink()
     # The link works only while the address it was sent to is still one of the club's (A2): once an
     # address is replaced, whoever keeps that old mailbox can no longer take the account over.

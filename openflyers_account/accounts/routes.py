@@ -52,7 +52,7 @@ def login():
 @bp.get("/logout")
 def logout_page():
     """Ask before signing out: a GET (a prefetch, a link in a page) never ends a session."""
-    if not current_user.is_authenticated or current_user.is_staff:
+    if not current_user.is_authenticated or current_user.is_staff or current_user.is_partner:
         return redirect(url_for(".login"))
     return render_page("accounts/logout.html", base="base.html", action=url_for(".logout"))
 

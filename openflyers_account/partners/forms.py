@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.fr import siren
-from wtforms import StringField, SubmitField, TextAreaField, ValidationError
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import email_field
@@ -52,6 +52,13 @@ def _official(number, message: str):
                 raise ValidationError(MESSAGES[message]) from error
 
     return check
+
+
+class PartnerLoginForm(FlaskForm):
+    email = email_field(_l("E-mail address"))
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(message=MESSAGES["required"]), Length(max=200, message=_l("This is too long."))])
+    submit = SubmitField(_l("Sign in"))
 
 
 class DiscountFields:

@@ -1,10 +1,15 @@
 """Reads about partners: who they are, which clubs they manage (B1, B2)."""
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
 
 from ..accounts.models import Club
+from ..domain.periods import renewal_opens_on
 from ..extensions import db
+from ..subscriptions.models import ResourceAddition, Subscription, SubscriptionPeriod
 from .models import Partner, PartnerClub
 
 
@@ -41,3 +46,73 @@ def partner_of(club: Club) -> Partner | None:
     """The partner managing the club, if any (B1)."""
     return db.session.scalar(select(Partner).join(PartnerClub, PartnerClub.partner_id == Partner.id)
                              .where(PartnerClub.club_id == club.id))
+
+
+#: Clients shown on one page of the partner's list (U4).
+CLIENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    """One club on the partner's Clients page, read with all the others in one query (B2, U4)."""
+
+    club: Club
+    #: Resources of the club's periods running today, added ones included (R6, R9).
+    subscribed: int
+    #: The soonest end date still to come among its subscriptions, if any.
+    next_end: date | None
+    #: Its last end date, past or to come.
+    last_end: date | None
+    today: date
+
+    @property
+    def over(self) -> bool:
+        """More resources activated on the platform than subscribed today (B2)."""
+        return self.club.activated_resources > self.subscribed
+
+    @property
+    def state(self) -> str:
+        """running, renewal_open, expired or none (R2)."""
+        if self.subscribed or (self.next_end is not None and self.next_end >= self.today):
+            if self.next_end is not None and self.today >= renewal_opens_on(self.next_end):
+                return "renewal_open"
+            return "running"
+        return "expired" if self.last_end is not None else "none"
+
+
+def client_rows(partner: Partner, text: str, page: int, today: date) -> tuple[list[ClientRow], int]:
+    """One page of the partner's clubs, found by subdomain or name, with their counts, and how many match: two
+    queries whatever the number of clubs (B2, U4)."""
+    added = (select(ResourceAddition.period_id, func.sum(ResourceAddition.resources).label("added"))
+             .group_by(ResourceAddition.period_id).subquery())
+    running = (select(Subscription.club_id,
+                      func.sum(SubscriptionPeriod.resources + func.coalesce(added.c.added, 0)).label("subscribed"))
+               .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
+               .outerjoin(added, added.c.period_id == SubscriptionPeriod.id)
+               .where(SubscriptionPeriod.start_date <= today, SubscriptionPeriod.end_date >= today)
+               .group_by(Subscription.club_id).subquery())
+    ends = (select(Subscription.club_id,
+                   func.min(case((SubscriptionPeriod.end_date >= today, SubscriptionPeriod.end_date))).label("next_end"),
+                   func.max(SubscriptionPeriod.end_date).label("last_end"))
+            .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
+            .group_by(Subscription.club_id).subquery())
+    managed = select(PartnerClub.club_id).where(PartnerClub.partner_id == partner.id)
+    found = Club.id.in_(managed)
+    text = text.strip()
+    if text:
+        found = and_(found, or_(Club.subdomain.like(_like(text), escape="\\"),
+                                func.lower(Club.name).like(_like(text), escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(Club).where(found))
+    rows = db.session.execute(
+        select(Club, func.coalesce(running.c.subscribed, 0), ends.c.next_end, ends.c.last_end)
+        .outerjoin(running, running.c.club_id == Club.id).outerjoin(ends, ends.c.club_id == Club.id)
+        .where(found).order_by(Club.name, Club.id)
+        .limit(CLIENTS_PER_PAGE).offset((page - 1) * CLIENTS_PER_PAGE))
+    return [ClientRow(club, int(subscribed), next_end, last_end, today)
+            for club, subscribed, next_end, last_end in rows], total
+
+
+def managed_club(partner: Partner, subdomain: str) -> Club | None:
+    """One of the partner's clubs; another partner's, or none, is None (B4)."""
+    return db.session.scalar(select(Club).join(PartnerClub, PartnerClub.club_id == Club.id)
+                             .where(Club.subdomain == subdomain, PartnerClub.partner_id == partner.id))

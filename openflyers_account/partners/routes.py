@@ -1,0 +1,141 @@
+"""The partner's door: sign-in and password reset, its clients (B1, B2)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..accounts.forms import ForgotPasswordForm, ResetPasswordForm
+from ..accounts.operations import AccountError
+from ..extensions import limiter
+from ..messages import error_message
+from ..accounts.models import Club
+from ..subscriptions.doors import Door
+from ..subscriptions.overview import club_overview
+from ..web import partner_required, render_page, safe_next, signed_in_partner
+from . import accounts, bp, queries
+from .forms import PartnerLoginForm
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "partner:" + request.form.get("email", "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_email_key, methods=["POST"])
+def login():
+    """A partner signs in with its e-mail address and password (B1, A3, A4)."""
+    form = PartnerLoginForm()
+    if form.validate_on_submit():
+        partner = accounts.authenticate_partner(form.email.data, form.password.data)
+        if partner is not None:
+            login_user(partner)
+            return redirect(safe_next(request.args.get("next"), url_for(".clients")))
+        form.form_errors.append(error_message("partner_login_failed"))
+    return render_page("partners/login.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.get("/logout")
+def logout_page():
+    """Ask before signing out: a GET never ends a session."""
+    if not current_user.is_authenticated or not current_user.is_partner:
+        return redirect(url_for(".login"))
+    return render_page("accounts/logout.html", base="partners/base.html", action=url_for(".logout"))
+
+
+@bp.post("/logout")
+def logout():
+    """Partner sign-out (a form with its CSRF token)."""
+    logout_user()
+    return redirect(url_for(".login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, key_func=_email_key, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not a partner uses the address (A2)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_reset(form.email.data)
+        return render_page("partners/forgot_sent.html", email=form.email.data)
+    return render_page("partners/forgot.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through the link from the e-mail (A2, A4)."""
+    try:
+        partner = accounts.partner_for_reset_token(token)
+    except AccountError as error:
+        return render_page("partners/reset_invalid.html", message=error_message(error.code), status=400)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except AccountError as error:
+            form.password.errors.append(error_message(error.code))
+        else:
+            logout_user()
+            flash(_("Your password has been changed. Sign in with the new one."), "success")
+            return redirect(url_for(".login"))
+    return render_page("partners/reset.html", form=form, partner=partner, status=422 if form.is_submitted() else 200)
+
+
+@bp.get("/")
+@partner_required
+def home():
+    """The partner's home is its clients."""
+    return redirect(url_for(".clients"))
+
+
+def _page_number() -> int:
+    # A page beyond any list is an empty page, never a number the database cannot hold.
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+@bp.get("/clients")
+@partner_required
+def clients():
+    """The partner's clubs: activated and subscribed resources, next end date, state; search, pages (B2, U4)."""
+    query = request.args.get("q", "")[:200]
+    page = _page_number()
+    rows, total = queries.client_rows(signed_in_partner(), query, page, date.today())
+    return render_page("partners/clients.html", rows=rows, total=total, query=query, page=page,
+                       pages=max(1, -(-total // queries.CLIENTS_PER_PAGE)), block="results")
+
+
+def managed_club_or_404(subdomain: str) -> Club:
+    """One of the signed-in partner's clubs; another partner's club, or none, is 404 (B4)."""
+    club = queries.managed_club(signed_in_partner(), subdomain)
+    if club is None:
+        abort(404)
+    return club
+
+
+def partner_door(values: dict) -> Door:
+    """The signed-in partner acting on one of its clubs, named by the URL (B1, B4)."""
+    club = managed_club_or_404(values.pop("subdomain"))
+    return Door("partner", club, signed_in_partner(), blueprint="partner", base_template="partners/base.html",
+                invoice_endpoint="partner.invoice")
+
+
+@bp.get("/clients/<subdomain>")
+@partner_required
+def client(subdomain: str):
+    """One of its clubs: its details, both counts, each subscription with its periods (B2)."""
+    door = partner_door({"subdomain": subdomain})
+    return render_page("partners/client.html", club=door.club, door=door,
+                       overview=club_overview(door.club, date.today()))
