@@ -83,4 +83,5 @@ def load_demo_data(today: date | None = None) -> list[str]:
     lines = ["Demo logins (password for all: %s)" % DEMO_PASSWORD]
     lines += [f"  club   {site}/login        {c[0]}" for c in DEMO_CLUBS]
     lines += [f"  staff  {site}/staff/login  {email} ({role})" for email, role in DEMO_STAFF]
+    lines += [f"  partner {site}/partner/login  {DEMO_PARTNER[0]} (manages {', '.join(DEMO_PARTNER[4])})"]
     return lines
