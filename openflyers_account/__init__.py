@@ -246,9 +246,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["audit_action_label"] = audit_action_label
-    from .billing.lines import line_description
-
-    app.jinja_env.globals["quote_line_label"] = line_description
 
     @app.template_filter("audit_value")
     def audit_value(value) -> str:

@@ -6,17 +6,18 @@ from sqlalchemy import select
 from .accounts.models import AuditEntry, Club, StaffUser
 from .extensions import db
 
-#: Who acts: a staff member, a club acting for itself, or a label (cli, platform, demo).
-Actor = StaffUser | Club | str
+#: Who acts: a staff member, a club acting for itself, a partner (any account with an `audit_label`), or a label
+#: (cli, platform, demo).
+Actor = StaffUser | Club | object | str
 
 
 def actor_label(actor: Actor) -> str:
-    """How the log names who acted: a staff e-mail, `club:<subdomain>`, or the label itself."""
+    """How the log names who acted: a staff e-mail, `club:<subdomain>`, `partner:<e-mail>`, or the label itself."""
     if isinstance(actor, StaffUser):
         return actor.email
     if isinstance(actor, Club):
         return f"club:{actor.subdomain}"
-    return str(actor)
+    return getattr(actor, "audit_label", None) or str(actor)
 
 
 def record(actor: Actor, action: str, club: Club | None = None, **details) -> AuditEntry:

@@ -82,6 +82,22 @@ def partner_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def payer_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view is for whoever pays invoices: a club, or a partner for what it bought (M1-M3, B3)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not (_signed_in_as(Club) or _signed_in_as(Partner)):
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+#: The signed-in club or partner, in views decorated with `payer_required`.
+current_payer = cast(Club | Partner, LocalProxy(lambda: current_user._get_current_object()))
+
+
 def signed_in_partner() -> Partner:
     """The signed-in partner itself (not a proxy), for services and the audit log."""
     return cast(Partner, current_user._get_current_object())

@@ -71,9 +71,10 @@ def add_resources(client, base: str, added: int, accept: bool = True):
 
 
 def start_subscription(client, subdomain: str, start: date, offer: str = "business", resources: int = 1, term: int = 1,
-                       po_reference: str = ""):
-    """Staff start a subscription for the club: review then confirm; the confirm response."""
-    base = f"/staff/clients/{subdomain}/subscriptions/new"
+                       po_reference: str = "", door: str = "/staff"):
+    """Staff (or a partner, door="/partner") start a subscription for the club: review then confirm; the confirm
+    response."""
+    base = f"{door}/clients/{subdomain}/subscriptions/new"
     page = client.get(f"{base}/review", query_string={"start": start.isoformat(), "offer": offer,
                                                       "resources": resources, "term": term,
                                                       "po_reference": po_reference})

@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from ..domain.accounts import login_subdomain
 from ..extensions import limiter
 from ..messages import error_message
+from ..partners.queries import partner_of
 from ..subscriptions.overview import club_overview
 from ..web import club_required, current_club, render_page, safe_next
 from . import bp, operations
@@ -103,7 +104,8 @@ def reset_password(token: str):
 @club_required
 def dashboard():
     """The club's home: period, status, resources, what to do next."""
-    return render_page("accounts/dashboard.html", overview=club_overview(current_club, date.today()))
+    return render_page("accounts/dashboard.html", overview=club_overview(current_club, date.today()),
+                       manager=partner_of(current_club))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -118,6 +118,7 @@ def document_of(invoice: Invoice) -> InvoiceDocument:
         corrected_invoice_date=corrected.issue_date if corrected else None,
         service_period_start=invoice.period_start,
         service_period_end=invoice.period_end,
+        end_customer=_party(invoice.buyer["end_customer"]) if invoice.buyer.get("end_customer") else None,
     )
 
 

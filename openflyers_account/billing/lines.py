@@ -8,7 +8,7 @@ from flask_babel import format_date, format_decimal, gettext as _
 from ..domain import pricing
 
 
-def line_description(line: pricing.QuoteLine, offer_name: str) -> str:
+def line_description(line: pricing.QuoteLine, offer_name: str, partner: bool = False) -> str:
     """A quote line in the current language; invoices are issued with French as the language."""
     if line.kind is pricing.LineKind.BASE_FEE:
         return _("%(offer)s subscription, annual base fee", offer=offer_name)
@@ -22,6 +22,9 @@ def line_description(line: pricing.QuoteLine, offer_name: str) -> str:
     if line.kind is pricing.LineKind.TERM_DISCOUNT:
         return _("%(years)d-year term discount (%(percent)s %%)", years=line.years, percent=_percent(line.percent))
     if line.kind is pricing.LineKind.CLUB_DISCOUNT:
+        if partner:
+            # B1: the partner's discount takes the club discount's place on what the partner buys.
+            return _("Partner discount (%(percent)s %%)", percent=_percent(line.percent))
         return _("Club discount (%(percent)s %%)", percent=_percent(line.percent))
     return line.label or ""
 

@@ -158,7 +158,7 @@ FROZEN_INVOICE_COLUMNS = frozenset({
     "number", "kind", "club_id", "issue_date", "due_date", "seller", "buyer", "vat_breakdown", "vat_mention",
     "total_excl_vat", "total_vat", "total_incl_vat", "currency", "po_reference", "corrects_id",
     "period_start", "period_end", "offer_code", "resources", "term_years", "reason", "pdf", "pdf_sha256",
-    "creditor_reference", "line_count",
+    "creditor_reference", "line_count", "partner_id",
 })
 
 
@@ -175,7 +175,10 @@ class Invoice(db.Model):
     #: F-2026-00001 or AV-2026-00001 (I1).
     number: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[InvoiceKind] = mapped_column(Enum(InvoiceKind, native_enum=False, length=12))
+    #: The club it is for; its buyer too, unless a partner bought it.
     club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
+    #: The partner billed for it, when a partner bought it for the club: the partner is the buyer and pays (B3).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), nullable=True, index=True)
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     #: Seller and buyer identity as on the issue date: name, address, SIREN, VAT number (I2, I3).

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from .. import audit
 from ..accounts.models import Club, StaffUser
@@ -60,21 +60,24 @@ class Billed:
 
 
 def issue_invoice(club: Club, quote: pricing.Quote, descriptions: Sequence[str], billed: Billed, today: date,
-                  charges: Sequence[PendingCharge] = ()) -> Invoice:
+                  charges: Sequence[PendingCharge] = (), buyer: dict | None = None,
+                  partner_id: int | None = None) -> Invoice:
     """Number, snapshot and render an invoice for priced lines, in the caller's transaction (I1-I4).
 
     `descriptions` are the lines in words, in French: invoices are French documents. The pending
-    charges among the lines are marked billed on it (A6).
+    charges among the lines are marked billed on it (A6). The buyer is the club, or the partner billed
+    for what it bought for the club (`buyer`, `partner_id`; B3).
     """
     number = take_number(Series.INVOICE, today)
     invoice = Invoice(
         number=number,
         kind=InvoiceKind.INVOICE,
         club_id=club.id,
+        partner_id=partner_id,
         issue_date=today,
         due_date=today + timedelta(days=current_app.config["PAYMENT_TERMS_DAYS"]),
         seller=seller_snapshot(),
-        buyer=buyer_snapshot(club),
+        buyer=buyer if buyer is not None else buyer_snapshot(club),
         vat_breakdown=vat_breakdown_json([tuple(row) for row in quote.vat_by_rate], quote.vat.mention),
         vat_mention=quote.vat.mention.value,
         total_excl_vat=quote.total_excl_vat,
@@ -106,8 +109,8 @@ def issue_copy(invoice: Invoice, po_reference: str, today: date) -> Invoice:
     """
     number = take_number(Series.INVOICE, today)
     copy = Invoice(
-        number=number, kind=InvoiceKind.INVOICE, club_id=invoice.club_id, issue_date=today,
-        due_date=invoice.due_date, seller=invoice.seller, buyer=invoice.buyer,
+        number=number, kind=InvoiceKind.INVOICE, club_id=invoice.club_id, partner_id=invoice.partner_id,
+        issue_date=today, due_date=invoice.due_date, seller=invoice.seller, buyer=invoice.buyer,
         vat_breakdown=invoice.vat_breakdown, vat_mention=invoice.vat_mention,
         total_excl_vat=invoice.total_excl_vat, total_vat=invoice.total_vat, total_incl_vat=invoice.total_incl_vat,
         currency=invoice.currency, po_reference=po_reference, creditor_reference=creditor_reference(number),
@@ -131,10 +134,25 @@ def _stored(invoice: Invoice, charges: Sequence[PendingCharge]) -> Invoice:
     return invoice
 
 
+def recipients_of(document: Invoice) -> list[str]:
+    """Who is told of a document and its payments (K5): the partner billed for it (B3), else both the club's
+    addresses."""
+    if document.partner_id is not None:
+        return [document.buyer["email"]]
+    club = document.club
+    return list(dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a))
+
+
+def page_of(document: Invoice) -> str:
+    """The endpoint showing the document to its buyer: the partner's invoice page or the club's (B3)."""
+    return "partner.invoice" if document.partner_id is not None else "billing.invoice"
+
+
 def queue_document_mail(club: Club, document: Invoice, template: str) -> None:
-    """Send the club the document as a PDF, at both its addresses (K5)."""
-    link = external_url("billing.invoice", number=document.corrects.number if document.corrects else document.number)
-    for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a):
+    """Send the document as a PDF to its buyer (K5, B3)."""
+    shown = document.corrects or document
+    link = external_url(page_of(shown), number=shown.number)
+    for address in recipients_of(document):
         queue_mail(address, template, document=document, club=club, link=link,
                    attachments=[attachment(f"{document.number}.pdf", "application/pdf", document.pdf)])
 
@@ -146,11 +164,33 @@ def document(number: str) -> Invoice | None:
     return db.session.scalar(select(Invoice).where(Invoice.number == number))
 
 
-def club_invoice(club: Club, number: str, lock: bool = False) -> Invoice | None:
-    """One of the club's own documents by number; another club's is None (never shown)."""
+def club_invoice(club: Club, number: str, lock: bool = False, billed_to: object | None = None) -> Invoice | None:
+    """One of the club's documents by number, as `billed_to` may see it: the club's own (the default), or those
+    billed to a partner (B3); another club's is None (never shown)."""
     if not is_document_number(number):
         return None
-    query = select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number)
+    query = select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number, _billed_to(billed_to or club))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def _billed_to(account: object):
+    """The documents an account pays: a partner's are billed to it, a club's are its own, not its partner's (B3)."""
+    if getattr(account, "is_partner", False):
+        return Invoice.partner_id == account.id
+    if getattr(account, "is_staff", False):
+        return true()
+    return Invoice.partner_id.is_(None)
+
+
+def payer_invoice(account: object, number: str, lock: bool = False) -> Invoice | None:
+    """A document its payer, a club or a partner, may see and pay, by number; any other is None (B3, B4)."""
+    if not is_document_number(number):
+        return None
+    query = select(Invoice).where(Invoice.number == number, _billed_to(account))
+    if not getattr(account, "is_partner", False):
+        query = query.where(Invoice.club_id == account.id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(query)
@@ -217,7 +257,8 @@ def _issue_credit_note(invoice: Invoice, line_ids: Collection[int] | None, reaso
     with force_locale("fr"):
         descriptions = [_credit_line_description(by_id[part.line.line_id], part) for part in credit.lines]
     note = Invoice(
-        number=number, kind=InvoiceKind.CREDIT_NOTE, club_id=invoice.club_id, issue_date=today, due_date=today,
+        number=number, kind=InvoiceKind.CREDIT_NOTE, club_id=invoice.club_id, partner_id=invoice.partner_id,
+        issue_date=today, due_date=today,
         seller=seller_snapshot(), buyer=invoice.buyer,
         vat_breakdown=vat_breakdown_json(list(credit.vat_by_rate), pricing.VatMention(invoice.vat_mention)),
         vat_mention=invoice.vat_mention, total_excl_vat=credit.total_excl_vat, total_vat=credit.total_vat,
@@ -288,8 +329,15 @@ def issue_credit_note(staff: StaffUser, number: str, line_ids: Collection[int] |
     return credit
 
 
-def club_documents(club: Club) -> list[Invoice]:
-    return list(db.session.scalars(select(Invoice).where(Invoice.club_id == club.id).order_by(Invoice.id.desc())))
+def club_documents(club: Club, billed_to: object | None = None) -> list[Invoice]:
+    """The club's documents, newest first, as `billed_to` may see them (the club itself by default, B3)."""
+    return list(db.session.scalars(select(Invoice).where(Invoice.club_id == club.id, _billed_to(billed_to or club))
+                                   .order_by(Invoice.id.desc())))
+
+
+def partner_documents(partner: object) -> list[Invoice]:
+    """The documents billed to a partner, newest first (B3)."""
+    return list(db.session.scalars(select(Invoice).where(_billed_to(partner)).order_by(Invoice.id.desc())))
 
 
 def credit_notes_of(invoice: Invoice) -> list[Invoice]:

@@ -11,6 +11,7 @@ from ..payments.routes import is_payable
 from ..subscriptions.forms import CancelForm
 from ..subscriptions.operations import cancellable_by
 from ..subscriptions.queries import purpose_of
+from ..subscriptions.routes import club_door
 from ..web import club_required, current_club, pdf_download, render_page
 from . import bp, catalogue, operations
 from .documents import document_of
@@ -36,12 +37,18 @@ def _own_document(number: str):
 def invoice(number: str):
     """One invoice or credit note, with every mention of the PDF (I3), its payments and what is left (I5, M4)."""
     document = _own_document(number)
-    position = None if document.is_credit_note else payments.position(document)
     # An unpaid purchase of the club's may be cancelled by it, to start again (R2, R6).
     cancellable = not document.is_credit_note and cancellable_by(document, current_club._get_current_object())
-    return render_page("billing/invoice.html", invoice=document, doc=document_of(document), position=position,
-                       payable=position is not None and is_payable(position), cancellable=cancellable,
-                       cancel_form=CancelForm(), purpose=purpose_of(document), today=date.today())
+    return invoice_page(club_door(), document, cancellable)
+
+
+def invoice_page(door, document, cancellable: bool = False):
+    """The page of one document for its buyer: payments, what is left, the way to pay it (I3, I5, M4, B3)."""
+    position = None if document.is_credit_note else payments.position(document)
+    return render_page("billing/invoice.html", door=door, invoice=document, doc=document_of(document),
+                       position=position, payable=position is not None and is_payable(position),
+                       cancellable=cancellable, cancel_form=CancelForm(), purpose=purpose_of(document),
+                       today=date.today())
 
 
 @bp.get("/invoices/<number>.pdf")

@@ -135,6 +135,8 @@ class InvoiceDocument:
     corrected_invoice_date: date | None = None
     service_period_start: date | None = None
     service_period_end: date | None = None
+    #: The club a partner bought for, when the partner is the buyer (B3): the service's recipient.
+    end_customer: Party | None = None
     language: str = "fr"
 
     def __post_init__(self) -> None:

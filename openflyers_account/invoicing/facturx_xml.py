@@ -50,7 +50,7 @@ def build_facturx_xml(doc: InvoiceDocument) -> bytes:
         RSM.SupplyChainTradeTransaction(
             *(_line_item(index, line) for index, line in enumerate(doc.charged_lines, start=1)),
             _agreement(doc),
-            RAM.ApplicableHeaderTradeDelivery(),
+            RAM.ApplicableHeaderTradeDelivery(*_ship_to(doc)),
             _settlement(doc),
         ),
     )
@@ -102,6 +102,23 @@ def _agreement(doc: InvoiceDocument) -> etree._Element:
         # R5: the club's PO reference is BT-13, so the buyer's platform can match its order.
         *([RAM.BuyerOrderReferencedDocument(RAM.IssuerAssignedID(order))] if order else []),
     )
+
+
+def _ship_to(doc: InvoiceDocument) -> list[etree._Element]:
+    """BG-13: a partner is the buyer, the club it bought for receives the service (B3)."""
+    club = doc.end_customer
+    if club is None:
+        return []
+    street = zip(("LineOne", "LineTwo", "LineThree"), club.address_lines)
+    return [RAM.ShipToTradeParty(
+        RAM.Name(club.name),
+        RAM.PostalTradeAddress(
+            *([RAM.PostcodeCode(club.postcode)] if club.postcode else []),
+            *(RAM(name, text) for name, text in street),
+            *([RAM.CityName(club.city)] if club.city else []),
+            RAM.CountryID(club.country_code),
+        ),
+    )]
 
 
 def _party(tag: str, party: Party) -> etree._Element:

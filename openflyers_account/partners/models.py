@@ -48,6 +48,11 @@ class Partner(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"partner:{self.id}:{self.password_changed_at.timestamp():.6f}"
 
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names the partner when it acts (B4)."""
+        return f"partner:{self.email}"
+
 
 class PartnerClub(db.Model):
     """A club a partner manages; a club has one partner at most, and moving it takes effect at once (B1)."""

@@ -12,10 +12,14 @@ from ..accounts.operations import AccountError
 from ..extensions import limiter
 from ..messages import error_message
 from ..accounts.models import Club
+from ..billing import operations as billing
+from ..billing.routes import invoice_page
+from ..subscriptions import pages
+from ..subscriptions import queries as subscription_queries
 from ..subscriptions.doors import Door
 from ..subscriptions.overview import club_overview
-from ..web import partner_required, render_page, safe_next, signed_in_partner
-from . import accounts, bp, queries
+from ..web import partner_required, pdf_download, render_page, safe_next, signed_in_partner
+from . import accounts, bp, operations, queries
 from .forms import PartnerLoginForm
 
 
@@ -125,11 +129,20 @@ def managed_club_or_404(subdomain: str) -> Club:
     return club
 
 
+def door_to(club: Club) -> Door:
+    """The signed-in partner acting on one of its clubs, billed for what it buys (B1, B3)."""
+    partner = signed_in_partner()
+    return Door("partner", club, partner, blueprint="partner", base_template="partners/base.html",
+                invoice_endpoint="partner.invoice", payer=operations.partner_payer(partner, club))
+
+
 def partner_door(values: dict) -> Door:
-    """The signed-in partner acting on one of its clubs, named by the URL (B1, B4)."""
-    club = managed_club_or_404(values.pop("subdomain"))
-    return Door("partner", club, signed_in_partner(), blueprint="partner", base_template="partners/base.html",
-                invoice_endpoint="partner.invoice")
+    """The door to the club the URL names, if the partner manages it (B4)."""
+    return door_to(managed_club_or_404(values.pop("subdomain")))
+
+
+pages.register_door(bp, "/clients/<subdomain>/subscriptions", partner_door, partner_required,
+                    endpoint_prefix="subscription_", starts=True)
 
 
 @bp.get("/clients/<subdomain>")
@@ -137,5 +150,40 @@ def partner_door(values: dict) -> Door:
 def client(subdomain: str):
     """One of its clubs: its details, both counts, each subscription with its periods (B2)."""
     door = partner_door({"subdomain": subdomain})
-    return render_page("partners/client.html", club=door.club, door=door,
-                       overview=club_overview(door.club, date.today()))
+    overview = club_overview(door.club, date.today())
+    return render_page("partners/client.html", club=door.club, door=door, overview=overview,
+                       invoices={shown.subscription.id: [invoice for invoice in subscription_queries.invoices_of(
+                           shown.subscription) if door.shows(invoice)] for shown in overview.subscriptions})
+
+
+# -- invoices billed to the partner (B3) ---------------------------------------------------------------------
+
+@bp.get("/invoices")
+@partner_required
+def invoices():
+    """The invoices and credit notes billed to the partner, newest first (B3)."""
+    return render_page("partners/invoices.html", documents=billing.partner_documents(signed_in_partner()),
+                       today=date.today())
+
+
+def _billed_document(number: str):
+    document = billing.payer_invoice(signed_in_partner(), number)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.get("/invoices/<number>")
+@partner_required
+def invoice(number: str):
+    """One document billed to the partner, its payments and what is left, the way to pay it (B3, M1-M3)."""
+    document = _billed_document(number)
+    return invoice_page(door_to(document.club), document)
+
+
+@bp.get("/invoices/<number>.pdf")
+@partner_required
+def invoice_pdf(number: str):
+    """The PDF stored at issue (I4)."""
+    document = _billed_document(number)
+    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)

@@ -17,9 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import Club
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
-from ..billing.operations import club_invoice
+from ..billing.operations import payer_invoice, recipients_of
 from ..domain.payments import PaymentMethod
 from ..extensions import db
 from ..transactions import use_case
@@ -73,9 +72,10 @@ def configured_provider_name() -> str:
     return current_app.config["PAYMENT_PROVIDER"]
 
 
-def start_card_payment(club: Club, number: str) -> str:
-    """Open the provider's hosted page for what the club still owes on its own invoice; its address (M1)."""
-    invoice = club_invoice(club, number)
+def start_card_payment(payer: object, number: str) -> str:
+    """Open the provider's hosted page for what the club, or the partner billed, still owes on its invoice; its
+    address (M1, B3)."""
+    invoice = payer_invoice(payer, number)
     if invoice is None:
         raise InvoiceNotFound()
     amount = _amount_due(invoice)
@@ -86,7 +86,7 @@ def start_card_payment(club: Club, number: str) -> str:
         amount=amount,
         currency=invoice.currency,
         description=_("OpenFlyers invoice %(number)s", number=invoice.number),
-        customer_email=club.contact_email or club.structure_email,
+        customer_email=recipients_of(invoice)[-1],
         success_url=external_url("payments.card_return", number=invoice.number),
         cancel_url=external_url("payments.card_return", number=invoice.number, cancelled=1),
     ))

@@ -10,8 +10,8 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..billing.models import InvoiceStatus
-from ..billing.operations import club_invoice
-from ..web import club_required, current_club, render_page
+from ..billing.operations import payer_invoice
+from ..web import current_payer, payer_required, render_page
 from . import bp, card
 from .errors import NotPayable
 from .providers import BadNotification, ProviderUnavailable, provider
@@ -21,11 +21,11 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/invoices/<number>/pay/card")
-@club_required
+@payer_required
 def card_checkout(number: str):
     """Send the club to the provider's hosted page for what it owes on the invoice (M1)."""
     try:
-        address = card.start_card_payment(current_club, number)
+        address = card.start_card_payment(current_payer._get_current_object(), number)
     except card.InvoiceNotFound:
         abort(404)
     except NotPayable:
@@ -40,10 +40,10 @@ def card_checkout(number: str):
 
 
 @bp.get("/invoices/<number>/pay/card/return")
-@club_required
+@payer_required
 def card_return(number: str):
     """Where the provider sends the club back: shows the invoice's actual status, never pays it (M1)."""
-    invoice = club_invoice(current_club, number)
+    invoice = payer_invoice(current_payer, number)
     if invoice is None:
         abort(404)
     paid = invoice.status is InvoiceStatus.PAID

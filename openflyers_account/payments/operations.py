@@ -11,6 +11,7 @@ from .. import audit
 from ..accounts.models import Club, StaffUser
 from ..billing.events import invoice_settled
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
+from ..billing.operations import page_of, payer_invoice, recipients_of
 from ..domain import payments as rules
 from ..domain.money import ZERO
 from ..domain.payments import PaymentMethod, Settlement
@@ -159,18 +160,19 @@ def reverse_payment(payment_id: int, staff: StaffUser, reason: str) -> Payment:
 
 
 def _queue_payment_mail(invoice: Invoice, payment: Payment, settlement: Settlement) -> None:
-    """The club's confirmation that money arrived (M4)."""
+    """The buyer's confirmation that money arrived: the club, or the partner billed (M4, B3)."""
     club = db.session.get(Club, invoice.club_id)
-    link = external_url("billing.invoice", number=invoice.number)
-    for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a):
+    link = external_url(page_of(invoice), number=invoice.number)
+    for address in recipients_of(invoice):
         queue_mail(address, "payment_recorded", club=club, invoice=invoice, payment=payment,
                    settlement=settlement, link=link)
 
 
 @use_case
-def declare_payment(club: Club, number: str, method: PaymentMethod, note: str = "") -> PaymentDeclaration:
-    """The club says it sent a transfer or a cheque; one open declaration per invoice and method (M2, M3)."""
-    invoice = db.session.scalar(select(Invoice).where(Invoice.club_id == club.id, Invoice.number == number))
+def declare_payment(payer: object, number: str, method: PaymentMethod, note: str = "") -> PaymentDeclaration:
+    """The club, or the partner billed, says it sent a transfer or a cheque; one open declaration per invoice and
+    method (M2, M3, B3)."""
+    invoice = payer_invoice(payer, number)
     if invoice is not None:
         invoice = lock_invoice(invoice.id)  # two declarations sent at once queue here: one is kept
     if invoice is None or invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
@@ -181,7 +183,7 @@ def declare_payment(club: Club, number: str, method: PaymentMethod, note: str = 
         PaymentDeclaration.status == DeclarationStatus.OPEN))
     if existing is not None:
         return existing
-    declaration = PaymentDeclaration(invoice_id=invoice.id, club_id=club.id, method=method, note=note[:200])
+    declaration = PaymentDeclaration(invoice_id=invoice.id, club_id=invoice.club_id, method=method, note=note[:200])
     db.session.add(declaration)
     return declaration
 

@@ -10,16 +10,23 @@ from markupsafe import Markup
 
 from ..billing.documents import seller_snapshot
 from ..billing.models import InvoiceStatus
-from ..billing.operations import club_invoice
+from ..billing.operations import page_of, payer_invoice
 from ..domain.epc_qr import epc_qr_svg, sepa_transfer
 from ..domain.payments import PaymentMethod
 from ..domain.references import creditor_reference, format_reference
 from ..messages import error_message
-from ..web import club_required, current_club, render_page
+from ..web import current_payer, payer_required, render_page
 from . import bp, operations
 from .errors import PaymentsError
 from .forms import ChequeSentForm, TransferSentForm
 from .operations import InvoicePosition
+
+
+@bp.context_processor
+def _payer_pages() -> dict:
+    """The payment pages look like their payer's area: the club's, or the partner's (B3)."""
+    partner = current_payer.is_authenticated and current_payer.is_partner
+    return {"payer_base": "partners/base.html" if partner else "base.html", "page_of": page_of}
 
 
 def is_payable(position: InvoicePosition) -> bool:
@@ -30,8 +37,9 @@ def is_payable(position: InvoicePosition) -> bool:
 
 
 def _own_position(number: str) -> InvoicePosition:
-    """One of the club's own invoices with its payments; another club's, or a credit note, is 404."""
-    invoice = club_invoice(current_club, number)
+    """One of the payer's invoices with its payments: the club's own, or those billed to the partner; any other,
+    or a credit note, is 404 (B3, B4)."""
+    invoice = payer_invoice(current_payer, number)
     if invoice is None or invoice.is_credit_note:
         abort(404)
     return operations.position(invoice)
@@ -43,7 +51,7 @@ def _no_payment_needed(position: InvoicePosition):
 
 
 @bp.get("/invoices/<number>/pay")
-@club_required
+@payer_required
 def pay(number: str):
     """Choose card, transfer or cheque, with what is left to pay and what was already received (M1-M3)."""
     position = _own_position(number)
@@ -68,7 +76,7 @@ def _transfer_page(position: InvoicePosition, form: TransferSentForm, status: in
 
 
 @bp.get("/invoices/<number>/pay/transfer")
-@club_required
+@payer_required
 def transfer(number: str):
     """Beneficiary, IBAN, BIC, exact amount, RF reference and EPC QR code for a SEPA transfer (M2)."""
     position = _own_position(number)
@@ -78,7 +86,7 @@ def transfer(number: str):
 
 
 @bp.post("/invoices/<number>/pay/transfer")
-@club_required
+@payer_required
 def declare_transfer(number: str):
     """The club says it sent the transfer; staff watch for it on the bank statement (M2)."""
     position = _own_position(number)
@@ -98,7 +106,7 @@ def _cheque_page(position: InvoicePosition, form: ChequeSentForm, status: int = 
 
 
 @bp.get("/invoices/<number>/pay/cheque")
-@club_required
+@payer_required
 def cheque(number: str):
     """Payee, postal address, amount and what to write on the back of the cheque (M3)."""
     position = _own_position(number)
@@ -108,7 +116,7 @@ def cheque(number: str):
 
 
 @bp.post("/invoices/<number>/pay/cheque")
-@club_required
+@payer_required
 def declare_cheque(number: str):
     """The club says the cheque is in the post, with its number if it wants (M3)."""
     position = _own_position(number)
@@ -123,7 +131,7 @@ def declare_cheque(number: str):
 def _declare(number: str, method: PaymentMethod, note: str):
     """Record the declaration once, however often it is sent, then back to the payment summary (M2, M3)."""
     try:
-        operations.declare_payment(current_club, number, method, note)
+        operations.declare_payment(current_payer._get_current_object(), number, method, note)
     except PaymentsError as error:
         flash(error_message(error.code, **error.params), "error")
         return redirect(url_for(".pay", number=number))

@@ -115,7 +115,7 @@ def _client_page(club: Club, status: int = 200, **forms):
                        invoices={shown.subscription.id: subscription_queries.invoices_of(shown.subscription)
                                  for shown in overview.subscriptions},
                        pending=overview.pending_charges, history=operations.resource_history(club),
-                       audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club),
+                       audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club, billed_to=signed_in_staff()),
                        status=status, **forms)
 
 

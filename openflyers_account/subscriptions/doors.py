@@ -11,6 +11,8 @@ from flask import url_for
 
 from ..accounts.models import Club
 from ..audit import Actor
+from ..billing.models import Invoice
+from .purchase import Payer
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Door:
     base_template: str
     #: The endpoint showing one invoice to this door.
     invoice_endpoint: str
+    #: Who pays what is bought through this door: the club (None) or the partner buying for it (B3).
+    payer: Payer | None = None
+    #: The partner managing the club, shown to the club (B3); the door that opens it knows it.
+    manager: object | None = None
 
     @property
     def is_club(self) -> bool:
@@ -50,6 +56,14 @@ class Door:
 
     def invoice_url(self, number: str) -> str:
         return url_for(self.invoice_endpoint, number=number)
+
+    def shows(self, invoice: Invoice) -> bool:
+        """The club sees its own invoices, a partner those billed to it, staff all of them (B3)."""
+        if self.name == "club":
+            return invoice.partner_id is None
+        if self.name == "partner":
+            return invoice.partner_id == self.actor.id
+        return True
 
     def home_url(self) -> str:
         """Where this door lists the club's subscriptions."""

@@ -49,6 +49,7 @@ from .models import (
     SubscriptionPeriod,
 )
 from .purchase import (
+    Payer,
     Purchase,
     SubscriptionOrder,
     check_resources,
@@ -85,11 +86,12 @@ def _check_price(purchase: Purchase, expected_total: Decimal | None) -> None:
 
 def _issue(purchase: Purchase, subscription: Subscription, today: date, term_years: int, offer_code: str,
            actor: Actor) -> Invoice:
+    payer = purchase.payer
     invoice = billing.issue_invoice(
         purchase.club, purchase.quote, purchase.descriptions(),
         billing.Billed(purchase.period.start, purchase.period.end, offer_code, purchase.resources, term_years,
                        subscription.po_reference),
-        today, purchase.charges)
+        today, purchase.charges, buyer=payer.snapshot if payer else None, partner_id=payer.partner_id if payer else None)
     db.session.add(SubscriptionInvoice(invoice_id=invoice.id, subscription_id=subscription.id,
                                        purpose=purchase.purpose, bought_by=audit.actor_label(actor)))
     return invoice
@@ -118,7 +120,7 @@ def _issued(actor: Actor, action: str, club: Club, subscription: Subscription, i
 
 @use_case
 def issue_renewal(club_id: int, subscription_id: int | None, order: SubscriptionOrder, today: date, actor: Actor,
-                  expected_total: Decimal | None = None) -> Invoice:
+                  expected_total: Decimal | None = None, payer: Payer | None = None) -> Invoice:
     """Issue the renewal the buyer reviewed and accepted; a second confirm returns the first (R1-R3, R5).
 
     A club with no subscription starts its first one today. The renewal takes the chosen offer, term and
@@ -134,7 +136,7 @@ def issue_renewal(club_id: int, subscription_id: int | None, order: Subscription
         if not window.is_open:
             raise RenewalNotOpen(opens_on=window.opens_on)
     # Priced again here, not only in the form: the platform may have reported more resources (P4).
-    purchase = price_renewal(club, subscription, order, today)
+    purchase = price_renewal(club, subscription, order, today, payer)
     _check_price(purchase, expected_total)
     if subscription is None:
         subscription = _new_subscription(purchase)
@@ -177,7 +179,8 @@ def _new_subscription(purchase: Purchase, request_key: str | None = None) -> Sub
 
 @use_case
 def start_subscription(club_id: int, order: SubscriptionOrder, start: date, today: date, actor: Actor,
-                       expected_total: Decimal | None = None, request_key: str | None = None) -> Invoice:
+                       expected_total: Decimal | None = None, request_key: str | None = None,
+                       payer: Payer | None = None) -> Invoice:
     """Start a new subscription for the club from a date 12 months back to 12 months ahead; its first invoice
     covers the whole term from that date (R9, R10). The same form sent twice starts one."""
     club = _lock_club(club_id)
@@ -185,7 +188,7 @@ def start_subscription(club_id: int, order: SubscriptionOrder, start: date, toda
         started = db.session.scalar(select(Subscription).where(Subscription.request_key == request_key))
         if started is not None:
             return _first_invoice(started)
-    purchase = price_new_subscription(club, order, start, today)
+    purchase = price_new_subscription(club, order, start, today, payer)
     _check_price(purchase, expected_total)
     subscription = _new_subscription(purchase, request_key)
     return _issued(actor, "subscription.started", club, subscription, _issue_period(purchase, subscription, today, actor),
@@ -203,7 +206,8 @@ def _first_invoice(subscription: Subscription) -> Invoice:
 
 @use_case
 def add_resources(club_id: int, subscription_id: int, added: int, today: date, actor: Actor,
-                  expected_total: Decimal | None = None, request_key: str | None = None) -> Invoice:
+                  expected_total: Decimal | None = None, request_key: str | None = None,
+                  payer: Payer | None = None) -> Invoice:
     """Add resources to the running period on an invoice of their own, prorated; they count at once and the
     period's dates do not change (R6). The same form sent twice adds once."""
     club = _lock_club(club_id)
@@ -212,7 +216,7 @@ def add_resources(club_id: int, subscription_id: int, added: int, today: date, a
         if done is not None:
             return db.session.get(Invoice, done.invoice_id)
     subscription = _own_subscription(club, subscription_id)
-    purchase = price_addition(club, subscription, added, today)
+    purchase = price_addition(club, subscription, added, today, payer)
     _check_price(purchase, expected_total)
     period = db.session.get(SubscriptionPeriod, purchase.target_period_id)
     invoice = _issue(purchase, subscription, today, period.term_years, purchase.offer.code, actor)
@@ -264,7 +268,7 @@ def reissue_with_po_reference(club_id: int, subscription_id: int, number: str, t
     a new invoice has the same lines, amounts and due date; what it bought moves to the new one (R5, I2)."""
     club = _lock_club(club_id)
     subscription = _own_subscription(club, subscription_id)
-    invoice = billing.club_invoice(club, number, lock=True)
+    invoice = billing.club_invoice(club, number, lock=True, billed_to=actor if not isinstance(actor, str) else None)
     link = db.session.get(SubscriptionInvoice, invoice.id) if invoice is not None else None
     if invoice is None or link is None or link.subscription_id != subscription.id or not reissuable(invoice):
         raise NotReissuable()
@@ -288,7 +292,7 @@ def cancel_purchase(club_id: int, number: str, today: date, actor: Actor) -> Inv
     """Cancel an unpaid invoice of a subscription at the buyer's request: a credit note is issued and what the
     invoice bought is taken back, to start again (R2, R6, I5)."""
     club = _lock_club(club_id)
-    invoice = billing.club_invoice(club, number, lock=True)
+    invoice = billing.club_invoice(club, number, lock=True, billed_to=actor if not isinstance(actor, str) else None)
     if invoice is None or not cancellable_by(invoice, actor):
         raise InvoiceNotCancellable()
     credit = billing.credit_in_full(invoice, CANCELLED_ON_REQUEST, today)

@@ -54,7 +54,7 @@ def _detail_page(door: Door, subscription: Subscription, status: int = 200, refu
     """The subscription page; a refused change comes back with its form and, above the actions, why."""
     today = date.today()
     shown = queries.view(subscription, today)
-    invoices = queries.invoices_of(subscription)
+    invoices = [invoice for invoice in queries.invoices_of(subscription) if door.shows(invoice)]
     forms.setdefault("po_form", PoReferenceForm(formdata=None, po_reference=subscription.po_reference))
     last = queries.last_period(subscription)
     # A reduction is for the period after the last one bought: it starts from that period's count (R7).
@@ -67,6 +67,7 @@ def _detail_page(door: Door, subscription: Subscription, status: int = 200, refu
     reissue = [invoice for invoice in invoices if invoice.po_reference != subscription.po_reference
                and operations.reissuable(invoice)]
     return render_page("subscriptions/detail.html", door=door, shown=shown, invoices=invoices, reissue=reissue,
+                       manager=door.manager,
                        reissue_form=ReissueForm(formdata=None), today=today, refusal=refusal, status=status,
                        **forms)
 
@@ -189,7 +190,7 @@ def _priced_addition(door: Door, subscription: Subscription, form: AddResourcesF
     if not form.validate():
         return None
     try:
-        return price_addition(door.club, subscription, int(form.added.data), date.today())
+        return price_addition(door.club, subscription, int(form.added.data), date.today(), door.payer)
     except UserError as error:
         show_refusal(form, error)
         return None
@@ -242,7 +243,7 @@ def add_confirm(door: Door, subscription_id: int):
         return _review_addition_again(door, subscription, form, None)
     try:
         invoice = operations.add_resources(door.club.id, subscription.id, int(form.added.data), date.today(),
-                                           door.actor, form.shown_total(), form.request_key.data)
+                                           door.actor, form.shown_total(), form.request_key.data, door.payer)
     except PriceChanged as error:
         form.accept_terms.data = False  # a new price is accepted anew
         return _review_addition_again(door, subscription, form, error_message(error.code, **error.params))
@@ -270,7 +271,7 @@ def _review_addition_again(door: Door, subscription: Subscription, form: AddConf
                            status: int = 422):
     """The review page again, re-priced, with what went wrong (price change, unticked box, failure)."""
     try:
-        priced = price_addition(door.club, subscription, int(form.added.data), date.today())
+        priced = price_addition(door.club, subscription, int(form.added.data), date.today(), door.payer)
     except UserError as error:
         return _choose_addition_again(door, subscription, form.added.data, error)
     form.expected_total.data = str(priced.quote.total_incl_vat)
@@ -292,7 +293,7 @@ def _priced_start(door: Door, form: StartForm) -> Purchase | None:
     if not form.validate():
         return None
     try:
-        return price_new_subscription(door.club, form.order(), form.start.data, date.today())
+        return price_new_subscription(door.club, form.order(), form.start.data, date.today(), door.payer)
     except UserError as error:
         show_refusal(form, error)
         return None
@@ -344,7 +345,7 @@ def start_confirm(door: Door):
         return _review_start_again(door, form, None)
     try:
         invoice = operations.start_subscription(door.club.id, form.order(), form.start_date(), date.today(),
-                                                door.actor, form.shown_total(), form.request_key.data)
+                                                door.actor, form.shown_total(), form.request_key.data, door.payer)
     except PriceChanged as error:
         form.accept_terms.data = False
         return _review_start_again(door, form, error_message(error.code, **error.params))
@@ -371,7 +372,7 @@ def _choose_start_again(door: Door, error: UserError | None):
 
 def _review_start_again(door: Door, form: StartConfirmForm, message: str | None, status: int = 422):
     try:
-        priced = price_new_subscription(door.club, form.order(), form.start_date(), date.today())
+        priced = price_new_subscription(door.club, form.order(), form.start_date(), date.today(), door.payer)
     except UserError as error:
         return _choose_start_again(door, error)
     form.expected_total.data = str(priced.quote.total_incl_vat)

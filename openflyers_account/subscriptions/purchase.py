@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask_babel import force_locale
 
@@ -14,6 +15,7 @@ from ..accounts.models import Club
 from ..accounts.operations import pending_charges
 from ..billing import catalogue
 from ..billing.catalogue import OfferInfo
+from ..billing.documents import buyer_snapshot
 from ..billing.errors import UnknownOffer
 from ..billing.lines import line_description
 from ..billing.models import PendingCharge
@@ -43,6 +45,34 @@ class SubscriptionOrder:
 
 
 @dataclass(frozen=True)
+class Payer:
+    """Who is billed for a purchase and pays it: the club itself, or the partner buying for it (B1, B3)."""
+
+    #: The partner billed; empty when the club pays for itself.
+    partner_id: int | None
+    #: The buyer's identity as the invoice prints it (I2, I3); a partner's names the club as end customer.
+    snapshot: dict
+    #: Its negotiated discount in percent: the club's, or the partner's, which replaces it (P2, B1).
+    discount_percent: Decimal
+    #: Where it is: its VAT treatment follows (P3).
+    country: str
+    vat_number: str
+
+    @property
+    def is_partner(self) -> bool:
+        return self.partner_id is not None
+
+    @property
+    def vat(self) -> pricing.VatTreatment:
+        return pricing.vat_treatment(self.country, self.vat_number)
+
+
+def club_payer(club: Club) -> Payer:
+    """The club paying for itself, with its own discount (P2)."""
+    return Payer(None, buyer_snapshot(club), club.discount_percent, club.country, club.vat_number)
+
+
+@dataclass(frozen=True)
 class Purchase:
     """A priced purchase, before it is issued: what it buys, for which days, at what price (R3)."""
 
@@ -62,6 +92,8 @@ class Purchase:
     charges: tuple[PendingCharge, ...] = ()
     #: The period resources are added to (R6).
     target_period_id: int | None = None
+    #: Who is billed; the club unless a partner buys (B3).
+    payer: Payer | None = None
 
     @property
     def offer_name(self) -> str:
@@ -75,10 +107,21 @@ class Purchase:
     def proration(self) -> pricing.Proration | None:
         return self.quote.lines[0].proration
 
+    @property
+    def by_partner(self) -> bool:
+        return self.payer is not None and self.payer.is_partner
+
+    def line_label(self, line: pricing.QuoteLine) -> str:
+        """A line in words, in the current language; a partner's lines name the club they are for (B3)."""
+        label = line_description(line, self.offer.name, partner=self.by_partner)
+        if self.by_partner and line.kind is not pricing.LineKind.CLUB_DISCOUNT:
+            return f"{self.club.name} ({self.club.subdomain})\u00a0: {label}"
+        return label
+
     def descriptions(self) -> list[str]:
         """The lines in words as the invoice prints them, in French (invoices are French documents)."""
         with force_locale("fr"):
-            return [line_description(line, self.offer.name) for line in self.quote.lines]
+            return [self.line_label(line) for line in self.quote.lines]
 
 
 def _offer(code: str) -> OfferInfo:
@@ -102,42 +145,42 @@ def check_resources(club: Club, resources: int, first_day: date, subscription_id
         raise ResourcesOutOfRange(floor=least, maximum=pricing.MAX_RESOURCES) from error
 
 
-def _vat(club: Club) -> pricing.VatTreatment:
-    return pricing.vat_treatment(club.country, club.vat_number)
-
-
 def _priced_period(club: Club, subscription_id: int | None, purpose: InvoicePurpose, order: SubscriptionOrder,
-                   period: Period, today: date) -> Purchase:
-    """A whole period at the catalogue in force on the invoice date, with the club's pending charges (P1, P2, A6)."""
+                   period: Period, today: date, payer: Payer | None) -> Purchase:
+    """A whole period at the catalogue in force on the invoice date, with the payer's discount; the club's pending
+    charges go on what the club pays itself (P1, P2, A6, B1)."""
+    payer = payer or club_payer(club)
     offer = _offer(order.offer_code)
     check_resources(club, order.resources, period.start, subscription_id)
-    charges = tuple(pending_charges(club))
+    charges = () if payer.is_partner else tuple(pending_charges(club))
     quote = pricing.quote(
-        catalogue.offer_price(offer.code, today), order.resources, order.term, club.discount_percent, _vat(club),
+        catalogue.offer_price(offer.code, today), order.resources, order.term, payer.discount_percent, payer.vat,
         [pricing.ExtraCharge(c.service_code, c.label, c.quantity, c.unit_price) for c in charges],
     )
     if quote.total_incl_vat <= 0:
         raise NothingToBill()
     return Purchase(purpose, club, subscription_id, offer, period, order.resources, order.term, order.po_reference,
-                    quote, charges)
+                    quote, charges, payer=payer)
 
 
-def price_renewal(club: Club, subscription: Subscription | None, order: SubscriptionOrder, today: date) -> Purchase:
+def price_renewal(club: Club, subscription: Subscription | None, order: SubscriptionOrder, today: date,
+                  payer: Payer | None = None) -> Purchase:
     """The next period of `subscription`, or a first subscription from today without one (R1, R3)."""
     window = queries.renewal_window(subscription, today)
     period = next_period(window.current_end, order.term.years, today)
     if subscription is None:
-        return _priced_period(club, None, InvoicePurpose.SUBSCRIPTION, order, period, today)
-    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today)
+        return _priced_period(club, None, InvoicePurpose.SUBSCRIPTION, order, period, today, payer)
+    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer)
 
 
-def price_new_subscription(club: Club, order: SubscriptionOrder, start: date, today: date) -> Purchase:
+def price_new_subscription(club: Club, order: SubscriptionOrder, start: date, today: date,
+                           payer: Payer | None = None) -> Purchase:
     """A new subscription from `start`, 12 months back to 12 months ahead, for its whole term (R9, R10)."""
     allowed = start_range(today)
     if start not in allowed:
         raise StartOutOfRange(earliest=allowed.earliest, latest=allowed.latest)
     period = Period(start, add_years(start, order.term.years) - timedelta(days=1))
-    return _priced_period(club, None, InvoicePurpose.SUBSCRIPTION, order, period, today)
+    return _priced_period(club, None, InvoicePurpose.SUBSCRIPTION, order, period, today, payer)
 
 
 def addition_period(subscription: Subscription, today: date) -> SubscriptionPeriod | None:
@@ -146,7 +189,8 @@ def addition_period(subscription: Subscription, today: date) -> SubscriptionPeri
         (period for period in subscription.periods if period.start_date > today), None)
 
 
-def price_addition(club: Club, subscription: Subscription, added: int, today: date) -> Purchase:
+def price_addition(club: Club, subscription: Subscription, added: int, today: date,
+                   payer: Payer | None = None) -> Purchase:
     """Resources added to the running period: the per-resource fee in force for its whole term, prorated to the
     days left (both ends included), with its term discount and the club discount (R6, P2)."""
     period = addition_period(subscription, today)
@@ -158,9 +202,10 @@ def price_addition(club: Club, subscription: Subscription, added: int, today: da
     offer = next(o for o in catalogue.offers() if o.id == period.offer_id)
     term = pricing.Term(period.term_years)
     days = proration(Period(period.start_date, period.end_date), today)
+    payer = payer or club_payer(club)
     quote = pricing.quote_added_resources(catalogue.offer_price(offer.code, today), added, term,
-                                          club.discount_percent, _vat(club), days)
+                                          payer.discount_percent, payer.vat, days)
     if quote.total_incl_vat <= 0:
         raise NothingToBill()
     return Purchase(InvoicePurpose.ADDED_RESOURCES, club, subscription.id, offer, Period(days.start, days.end),
-                    added, term, subscription.po_reference, quote, target_period_id=period.id)
+                    added, term, subscription.po_reference, quote, target_period_id=period.id, payer=payer)

@@ -13,6 +13,7 @@ from ..domain.periods import next_period
 from ..errors import UserError
 from ..forms import show_refusal
 from ..messages import error_message
+from ..partners.queries import partner_of
 from ..web import club_required, current_club, render_page
 from . import bp, operations, pages, queries
 from .doors import Door
@@ -26,7 +27,7 @@ def club_door(values: dict | None = None) -> Door:
     """The signed-in club acting on its own subscriptions."""
     club = current_club._get_current_object()
     return Door("club", club, club, blueprint="subscriptions", base_template="base.html",
-                invoice_endpoint="billing.invoice")
+                invoice_endpoint="billing.invoice", manager=partner_of(club))
 
 
 pages.register_door(bp, "/subscriptions", club_door, club_required)
@@ -38,7 +39,8 @@ def subscriptions():
     """The club's subscriptions: offer, resources, term, PO reference, period, state, end date, notice (R9)."""
     today = date.today()
     shown = [queries.view(subscription, today) for subscription in queries.club_subscriptions(current_club)]
-    return render_page("subscriptions/list.html", door=club_door(), subscriptions=shown, today=today)
+    return render_page("subscriptions/list.html", door=club_door(), subscriptions=shown, today=today,
+                       manager=partner_of(current_club))
 
 
 # -- renewal (R1-R3, R9) ------------------------------------------------------------------------------------

@@ -1,14 +1,25 @@
-"""partners: their accounts and the clubs each one manages
+"""partners: their accounts, the clubs each one manages, the invoices billed to them
 
 Revision ID: 0007_partners
 Revises: 0006_invoice_totals_to_the_cent
 Create Date: 2026-12-07 07:15:55.240381
 
+Rules B1-B4. `invoice.partner_id` names the partner billed for what it bought for a club (B3); no invoice
+issued before has one. The column is frozen with the others (I2): the triggers are made again with it.
 """
 from alembic import op
 import sqlalchemy as sa
 
 import openflyers_account.storage
+from openflyers_account.migrations.frozen_invoices import freeze
+
+#: The invoice columns revision 0004 froze (I2), and the one this revision adds.
+FROZEN = (
+    'id', 'number', 'kind', 'club_id', 'issue_date', 'due_date', 'seller', 'buyer', 'vat_breakdown',
+    'vat_mention', 'total_excl_vat', 'total_vat', 'total_incl_vat', 'currency', 'po_reference',
+    'creditor_reference', 'corrects_id', 'reason', 'period_start', 'period_end', 'offer_code', 'resources',
+    'term_years', 'pdf', 'pdf_sha256', 'created_at', 'line_count',
+)
 
 
 # revision identifiers, used by Alembic.
@@ -49,10 +60,23 @@ def upgrade():
     )
     with op.batch_alter_table('partner_club', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_partner_club_partner_id'), ['partner_id'], unique=False)
-
+    # Added in place, not by copying the table: the lines, payments and credit notes point at the invoices.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.add_column('invoice', sa.Column('partner_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_invoice_partner_id_partner'), 'invoice', 'partner', ['partner_id'], ['id'])
+    else:
+        op.execute("ALTER TABLE invoice ADD COLUMN partner_id INTEGER "
+                   "CONSTRAINT fk_invoice_partner_id_partner REFERENCES partner (id)")
+    op.create_index(op.f('ix_invoice_partner_id'), 'invoice', ['partner_id'], unique=False)
+    freeze((*FROZEN, 'partner_id'))
 
 
 def downgrade():
+    freeze(FROZEN)
+    op.drop_index(op.f('ix_invoice_partner_id'), table_name='invoice')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_constraint(op.f('fk_invoice_partner_id_partner'), 'invoice', type_='foreignkey')
+    op.execute("ALTER TABLE invoice DROP COLUMN partner_id")
     with op.batch_alter_table('partner_club', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_club_partner_id'))
 
