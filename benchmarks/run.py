@@ -1,5 +1,5 @@
 """`make bench`: the price partial against a bare endpoint under gunicorn, issuing one invoice, importing a
-statement of 10,000 credits and confirming a payment.
+statement of 10,000 credits, confirming a payment, and a partner's Clients page over 10,000 clubs.
 
 Aims: the partial at 60 % or more of the bare endpoint's throughput, p99 under 25 ms at 20 connections;
 issuing an invoice with its PDF under 500 ms; the import under 3 s and 200 MB; a confirmation under 50 ms.
@@ -143,9 +143,10 @@ def main() -> None:
           f"p99 {price.percentile(99):.1f} ms (aim < 25 ms)")
     print(f"issue one invoice with its PDF: median {sorted(issuing)[len(issuing) // 2] * 1000:.0f} ms, "
           f"max {max(issuing) * 1000:.0f} ms over {len(issuing)} (aim < 500 ms)")
+    from benchmarks.partners import bench_partner_clients
     from benchmarks.payments import bench_payment_confirmation, bench_statement_import
 
-    for line in (*bench_statement_import(env), *bench_payment_confirmation(env)):
+    for line in (*bench_statement_import(env), *bench_payment_confirmation(env), *bench_partner_clients(env)):
         print(line)
 
 
