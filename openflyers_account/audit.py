@@ -1,7 +1,7 @@
 """The audit log: one entry per action that changes an account, in the action's transaction (A5, K4)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .accounts.models import AuditEntry, Club, StaffUser
 from .extensions import db
@@ -43,6 +43,7 @@ def entries(club: Club | None = None, limit: int = 50, offset: int = 0) -> list[
 
 def entries_about_partner(email: str, limit: int = 50) -> list[AuditEntry]:
     """The entries naming a partner: its creation, discount, clubs, and what it did (B4)."""
-    query = (select(AuditEntry).where(AuditEntry.details["partner"].as_string() == email)
+    query = (select(AuditEntry).where(or_(AuditEntry.details["partner"].as_string() == email,
+                                          AuditEntry.actor == f"partner:{email}"))
              .order_by(AuditEntry.id.desc()).limit(limit))
     return list(db.session.scalars(query))

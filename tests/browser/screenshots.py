@@ -39,7 +39,9 @@ from tests.domain.camt_factory import CamtEntry, camt053
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 CLUB = "mermoz"
 STAFF = "admin@openflyers.example"
+PARTNER = "partenaire@federation.example"
 PUBLIC_PAGES = [("login", "/login"), ("forgot", "/password/forgot"), ("staff-login", "/staff/login"),
+                ("partner-login", "/partner/login"),
                 ("catalogue", "/catalogue")]
 CLUB_PAGES = [("dashboard", "/"), ("account", "/account"), ("subscriptions", "/subscriptions")]
 #: The renewal choice reviewed then confirmed in the browser (mermoz has 4 activated resources); the
@@ -208,7 +210,13 @@ def take_screenshots(out: Path) -> list[Path]:
                       ("staff-catalogue", "/staff/catalogue"), ("staff-statements", "/staff/statements"),
                       ("staff-statement", f"/staff/statements/{ids['statement']}"),
                       ("staff-deposits", "/staff/deposits"), ("staff-deposit", f"/staff/deposits/{ids['slip']}"),
-                      ("staff-audit", "/staff/audit")])
+                      ("staff-audit", "/staff/audit"), ("staff-partners", "/staff/partners"),
+                      ("staff-partner", "/staff/partners/1")])
+                for page in pages.values():
+                    sign_in(page, f"{base_url}/partner/login", {"email": PARTNER, "password": DEMO_PASSWORD})
+                each([("partner-clients", "/partner/clients"), ("partner-client", "/partner/clients/guillaumet"),
+                      ("partner-start", "/partner/clients/guillaumet/subscriptions/new"),
+                      ("partner-invoices", "/partner/invoices")])
                 for context in contexts.values():
                     context.close()
                 browser.close()

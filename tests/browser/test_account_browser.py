@@ -29,6 +29,13 @@ def staff_sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> 
     page.get_by_role("button", name="Se connecter").click()
 
 
+def partner_sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/partner/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
 def test_a1_a2_treasurer_signs_in_and_resets_the_password_in_a_browser(page, live_server, make, mailbox,
                                                                         page_problems):
     make.club("mermoz", name="Aéroclub Jean Mermoz", contact_email=CONTACT)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from openflyers_account.extensions import db
 from openflyers_account.models import Invoice, StaffRole
 from openflyers_account.partners import operations
-from tests.browser.test_account_browser import club_sign_in, staff_sign_in
+from tests.browser.test_account_browser import club_sign_in, partner_sign_in, staff_sign_in
 from tests.browser.test_subscriptions_browser import PHONE, fits_the_screen
 from tests.conftest import PASSWORD
 from tests.domain.camt_factory import CamtEntry, camt053
@@ -20,13 +20,6 @@ from tests.domain.camt_factory import CamtEntry, camt053
 pytestmark = pytest.mark.browser
 
 EMAIL = "contact@federation.example"
-
-
-def partner_sign_in(page, base_url: str) -> None:
-    page.goto(f"{base_url}/partner/login")
-    page.get_by_label("Adresse e-mail").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_b1_b3_m2_partner_starts_a_subscription_for_a_club_pays_by_transfer_and_the_club_sees_it(
@@ -41,7 +34,7 @@ def test_b1_b3_m2_partner_starts_a_subscription_for_a_club_pays_by_transfer_and_
     phone = context.new_page()
     page_problems.watch(phone)
 
-    partner_sign_in(phone, live_server)
+    partner_sign_in(phone, live_server, EMAIL)
     expect(phone).to_have_url(f"{live_server}/partner/clients")
     phone.get_by_label("Rechercher un club").fill("mermoz")
     expect(phone.locator("table.clients tbody tr")).to_have_count(1)
