@@ -16,6 +16,7 @@ from ..messages import error_message
 from ..models import Club
 from ..payments import operations as payments
 from ..payments.operations import InvoicePosition
+from ..partners.queries import partner_of
 from ..subscriptions import queries as subscription_queries
 from ..subscriptions.overview import club_overview
 from ..subscriptions.staff_routes import staff_door
@@ -112,6 +113,7 @@ def _client_page(club: Club, status: int = 200, **forms):
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
     overview = club_overview(club, date.today())
     return render_page("staff/client.html", club=club, overview=overview, door=staff_door({"subdomain": club.subdomain}),
+                       manager=partner_of(club),
                        invoices={shown.subscription.id: subscription_queries.invoices_of(shown.subscription)
                                  for shown in overview.subscriptions},
                        pending=overview.pending_charges, history=operations.resource_history(club),

@@ -162,3 +162,13 @@ def test_o2_bad_arguments_are_one_line_exit_2_and_nothing_written(runner, make, 
     assert len(partners()) == 1
     assert db.session.scalar(select(func.count()).select_from(PartnerClub)) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_b1_the_staff_client_page_names_the_clubs_partner(client, make, agent):
+    make.club("mermoz")
+    partner = operations.add_partner("p@federation.example", "Fédération du Sud", "cli")
+    cell = re.search(r'<dd class="partner">(.*?)</dd>', client.get("/staff/clients/mermoz").get_data(as_text=True))
+    assert cell.group(1) == "—"
+    operations.link_club(partner.id, "mermoz", "cli")
+    cell = re.search(r'<dd class="partner">(.*?)</dd>', client.get("/staff/clients/mermoz").get_data(as_text=True))
+    assert f'/staff/partners/{partner.id}' in cell.group(1) and "Fédération du Sud" in cell.group(1)
