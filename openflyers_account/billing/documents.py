@@ -49,19 +49,25 @@ def seller_snapshot() -> dict:
     }
 
 
-def buyer_snapshot(club: Club) -> dict:
-    """The club's identity as it stands today; the invoice keeps it whatever changes later (I2)."""
+def party_snapshot(account, email: str, **extra) -> dict:
+    """A buyer's identity as it stands today, from anything with a name, an address, a country, a SIREN and a VAT
+    number (a club, a partner); the invoice keeps it whatever changes later (I2)."""
     return {
-        "name": club.name,
-        "address_lines": [line for line in club.address.splitlines() if line.strip()][:3],
-        "postcode": club.postcode,
-        "city": club.city,
-        "country_code": club.country,
-        "siren": club.siren or None,
-        "vat_number": club.vat_number or None,
-        "email": club.structure_email or None,
-        "subdomain": club.subdomain,
+        "name": account.name,
+        "address_lines": [line for line in account.address.splitlines() if line.strip()][:3],
+        "postcode": account.postcode,
+        "city": account.city,
+        "country_code": account.country,
+        "siren": account.siren or None,
+        "vat_number": account.vat_number or None,
+        "email": email or None,
+        **extra,
     }
+
+
+def buyer_snapshot(club: Club) -> dict:
+    """The club as the buyer of its own invoices (I2, I3)."""
+    return party_snapshot(club, club.structure_email, subdomain=club.subdomain)
 
 
 def _party(snapshot: dict) -> Party:

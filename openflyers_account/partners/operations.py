@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..accounts.models import Club
 from ..audit import Actor
-from ..billing.documents import buyer_snapshot
+from ..billing.documents import buyer_snapshot, party_snapshot
 from ..domain.accounts import password_problem
 from ..domain.money import require_decimal
 from ..errors import UserError
@@ -160,15 +160,5 @@ def unlink_club(partner_id: int, subdomain: str, actor: Actor) -> bool:
 def partner_payer(partner: Partner, club: Club) -> Payer:
     """The partner billed for what it buys for the club: its identity and VAT case on the invoice, the club named
     as the end customer, its discount in place of the club's (B1, B3)."""
-    snapshot = {
-        "name": partner.name,
-        "address_lines": [line for line in partner.address.splitlines() if line.strip()][:3],
-        "postcode": partner.postcode,
-        "city": partner.city,
-        "country_code": partner.country,
-        "siren": partner.siren or None,
-        "vat_number": partner.vat_number or None,
-        "email": partner.email,
-        "end_customer": buyer_snapshot(club),
-    }
+    snapshot = party_snapshot(partner, partner.email, end_customer=buyer_snapshot(club))
     return Payer(partner.id, snapshot, partner.discount_percent, partner.country, partner.vat_number)

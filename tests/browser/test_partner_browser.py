@@ -13,6 +13,7 @@ from openflyers_account.extensions import db
 from openflyers_account.models import Invoice, StaffRole
 from openflyers_account.partners import operations
 from tests.browser.test_account_browser import club_sign_in, partner_sign_in, staff_sign_in
+from tests.browser.test_payments_browser import import_and_confirm
 from tests.browser.test_subscriptions_browser import PHONE, fits_the_screen
 from tests.conftest import PASSWORD
 from tests.domain.camt_factory import CamtEntry, camt053
@@ -71,11 +72,7 @@ def test_b1_b3_m2_partner_starts_a_subscription_for_a_club_pays_by_transfer_and_
     desk = browser.new_context(locale="fr-FR").new_page()
     page_problems.watch(desk)
     staff_sign_in(desk, live_server, "agent@openflyers.example")
-    desk.goto(f"{live_server}/staff/statements")
-    desk.get_by_label("Relevé bancaire (fichier XML CAMT.053)").set_input_files(str(statement))
-    desk.get_by_role("button", name="Importer le relevé").click()
-    expect(desk.get_by_text(invoice.number).first).to_be_visible()
-    desk.get_by_role("button", name="Confirmer les paiements cochés").first.click()
+    import_and_confirm(desk, live_server, statement, invoice.number)
 
     phone.goto(f"{live_server}/partner/invoices")
     expect(phone.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")

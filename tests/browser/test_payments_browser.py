@@ -37,6 +37,15 @@ def test_m1_r4_treasurer_pays_by_card_and_sees_the_invoice_paid(page, live_serve
     assert not page_problems, page_problems
 
 
+def import_and_confirm(staff_page, live_server, statement, number: str) -> None:
+    """Staff import a CAMT.053 file and confirm the payments it proposes, the invoice's among them (M5)."""
+    staff_page.goto(f"{live_server}/staff/statements")
+    staff_page.get_by_label("Relevé bancaire (fichier XML CAMT.053)").set_input_files(str(statement))
+    staff_page.get_by_role("button", name="Importer le relevé").click()
+    expect(staff_page.get_by_text(number).first).to_be_visible()
+    staff_page.get_by_role("button", name="Confirmer les paiements cochés").first.click()
+
+
 def expect_period_active(page, live_server) -> None:
     """The dashboard says the paid period is in production (R4), and nothing is left to pay."""
     page.goto(f"{live_server}/")
@@ -71,11 +80,7 @@ def test_m2_m5_a_declared_transfer_is_imported_from_the_statement_and_shows_paid
     declaration = staff_page.locator("#declarations tbody tr", has_text=invoice.number)
     expect(declaration).to_have_count(1)
     expect(declaration).to_contain_text("virement")
-    staff_page.goto(f"{live_server}/staff/statements")
-    staff_page.get_by_label("Relevé bancaire (fichier XML CAMT.053)").set_input_files(str(statement))
-    staff_page.get_by_role("button", name="Importer le relevé").click()
-    expect(staff_page.get_by_text(invoice.number).first).to_be_visible()
-    staff_page.get_by_role("button", name="Confirmer les paiements cochés").first.click()
+    import_and_confirm(staff_page, live_server, statement, invoice.number)
 
     club_page.goto(f"{live_server}/invoices")
     expect(club_page.locator("td", has_text=invoice.number).locator("xpath=..")).to_contain_text("payée")

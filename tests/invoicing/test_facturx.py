@@ -9,13 +9,14 @@ from lxml import etree
 
 from openflyers_account.invoicing.facturx_xml import NSMAP, build_facturx_xml
 
-from .conftest import HOSTILE_PO_REFERENCE, LATE_PAYMENT_RATE, make_document
+from .conftest import BUYERS, HOSTILE_PO_REFERENCE, LATE_PAYMENT_RATE, make_document
 
 DOCUMENTS = {
     "france_20_percent": lambda: make_document("france"),
     "eu_reverse_charge": lambda: make_document("eu"),
     "outside_eu": lambda: make_document("outside_eu"),
     "credit_note": lambda: make_document("france", kind="credit_note"),
+    "partner_billed": lambda: replace(make_document("france"), end_customer=BUYERS["outside_eu"]),
 }
 SUMMATION = "//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
 
@@ -154,3 +155,11 @@ def test_p3_a_snapshot_whose_totals_disagree_is_refused():
         replace(doc, total_incl_vat=doc.total_incl_vat + Decimal("0.01"))
     with pytest.raises(ValueError, match="VAT bases"):
         replace(doc, lines=doc.lines[:-1])
+
+
+def test_b3_a_partner_billed_invoice_names_the_club_it_is_for_as_the_ship_to_party():
+    club = BUYERS["outside_eu"]
+    root = parse(build_facturx_xml(replace(make_document("france"), end_customer=club)))
+    assert text(root, "//ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:Name") == club.name
+    assert text(root, "//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID") == "CH"
+    assert not nodes(parse(build_facturx_xml(make_document("france"))), "//ram:ShipToTradeParty")
