@@ -14,7 +14,11 @@ from ..messages import error_message
 from ..accounts.models import Club
 from ..billing import operations as billing
 from ..billing.routes import invoice_page
+from ..errors import UserError
+from ..subscriptions import operations as subscription_operations
 from ..subscriptions import pages
+from ..subscriptions.forms import CancelForm
+from ..subscriptions.operations import cancellable_by
 from ..subscriptions import queries as subscription_queries
 from ..subscriptions.doors import Door
 from ..subscriptions.overview import club_overview
@@ -178,7 +182,25 @@ def _billed_document(number: str):
 def invoice(number: str):
     """One document billed to the partner, its payments and what is left, the way to pay it (B3, M1-M3)."""
     document = _billed_document(number)
-    return invoice_page(door_to(document.club), document)
+    cancellable = not document.is_credit_note and cancellable_by(document, signed_in_partner())
+    return invoice_page(door_to(document.club), document, cancellable)
+
+
+@bp.post("/invoices/<number>/cancel")
+@partner_required
+def cancel(number: str):
+    """Cancel an unpaid purchase of the partner's, to start again: a credit note is issued (R2, R6, B3)."""
+    document = _billed_document(number)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    try:
+        credit = subscription_operations.cancel_purchase(document.club_id, number, date.today(),
+                                                         signed_in_partner())
+    except UserError as error:
+        flash(error_message(error.code, **error.params), "error")
+        return redirect(url_for(".invoice", number=number))
+    flash(_("The invoice is cancelled by credit note %(number)s.", number=credit.number), "success")
+    return redirect(url_for(".invoice", number=credit.number))
 
 
 @bp.get("/invoices/<number>.pdf")

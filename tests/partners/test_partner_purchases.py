@@ -153,3 +153,19 @@ def test_b4_a_partner_never_reaches_another_partners_club_or_invoice(client, app
     for path in (f"/invoices/{their_invoice.number}/pay", f"/invoices/{their_invoice.number}/pay/transfer"):
         assert client.get(path).status_code == 404
     assert (len(invoices()), db.session.scalar(select(func.count()).select_from(AuditEntry))) == before
+
+
+def test_r2_b3_a_partner_cancels_its_own_unpaid_purchase_the_club_cannot(client, signed_in):
+    start_subscription(client, "mermoz", date.today() + timedelta(days=10), resources=1, door="/partner")
+    (invoice,) = invoices()
+    path = f"/partner/invoices/{invoice.number}"
+    assert f"{path}/cancel" in client.get(path).get_data(as_text=True)
+    club = client.application.test_client()
+    post_form(club, "/login", {"identifier": "mermoz", "password": PASSWORD})
+    assert post_form(club, f"/invoices/{invoice.number}/cancel", {}, token_from="/").status_code == 404
+    response = post_form(client, f"{path}/cancel", {}, token_from=path)
+    assert response.status_code == 302
+    cancelled, credit = invoices()
+    assert cancelled.status.value == "cancelled" and credit.corrects_id == cancelled.id
+    assert credit.partner_id == signed_in.id and response.headers["Location"] == f"/partner/invoices/{credit.number}"
+    assert db.session.scalar(select(Subscription).where(Subscription.club_id == cancelled.club_id)).periods == []
