@@ -163,6 +163,7 @@ AUDIT_ACTIONS = {
     "invoice.reissued": _l("Invoice reissued with the new PO reference"),
     "subscription.started": _l("Subscription started"),
     "subscription.renewed": _l("Subscription renewed"),
+    "subscription.renewed_automatically": _l("Subscription renewed automatically"),
     "subscription.resources_added": _l("Resources added"),
     "subscription.po_reference_changed": _l("PO reference changed"),
     "subscription.terms_changed": _l("Offer, term or PO reference changed by a renewal"),

@@ -33,6 +33,7 @@ from .payments.models import (
     PaymentDeclaration,
     StatementEntryStatus,
 )
+from .renewals.models import RenewalFailure, SubscriptionMessage
 from .storage import Money, UTCDateTime, utcnow
 from .subscriptions.models import (
     InvoicePurpose,
@@ -47,6 +48,6 @@ __all__ = [
     "ChargeableService", "Club", "DeclarationStatus", "DepositSlip", "Invoice", "InvoiceKind", "InvoiceLine",
     "InvoiceStatus", "IssuedDocumentIsFrozen", "Money", "NumberSequence", "Offer", "OfferPrice",
     "OutboxMessage", "Partner", "PartnerClub", "Payment", "PaymentDeclaration", "PendingCharge", "PriceList", "ResourceAddition",
-    "ResourceReport", "ServicePrice", "StaffRole", "StaffUser", "StatementEntryStatus", "Subscription",
-    "SubscriptionInvoice", "SubscriptionPeriod", "InvoicePurpose", "UTCDateTime", "utcnow",
+    "RenewalFailure", "ResourceReport", "ServicePrice", "StaffRole", "StaffUser", "StatementEntryStatus", "Subscription",
+    "SubscriptionInvoice", "SubscriptionMessage", "SubscriptionPeriod", "InvoicePurpose", "UTCDateTime", "utcnow",
 ]

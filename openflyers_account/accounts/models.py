@@ -55,6 +55,8 @@ class Club(UserMixin, db.Model):
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     #: Resources activated on the platform, as last reported: the renewal floor (rules P4, S1).
     activated_resources: Mapped[int] = mapped_column(Integer, default=0)
+    #: The language its e-mails are written in: the one it last chose on the site, French until then (R8, K5).
+    language: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     #: Changes with every password change, so reset links die once used (rule A2).
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import column, func, select, table, true, update
 
 from .. import audit
 from ..accounts.models import Club, StaffUser
@@ -134,13 +134,31 @@ def _stored(invoice: Invoice, charges: Sequence[PendingCharge]) -> Invoice:
     return invoice
 
 
-def recipients_of(document: Invoice) -> list[str]:
+@dataclass(frozen=True)
+class Recipient:
+    """An address told of a document, and the language its e-mail is written in (K5)."""
+
+    address: str
+    language: str
+
+
+#: Billing sits below the partners' area: it reads a partner's language from the table, not the model.
+_PARTNER = table("partner", column("id"), column("language"))
+
+
+def club_recipients(club: Club) -> list[Recipient]:
+    """Both the club's addresses, once each, in the club's language (A2, R8)."""
+    return [Recipient(address, club.language)
+            for address in dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a)]
+
+
+def recipients_of(document: Invoice) -> list[Recipient]:
     """Who is told of a document and its payments (K5): the partner billed for it (B3), else both the club's
     addresses."""
     if document.partner_id is not None:
-        return [document.buyer["email"]]
-    club = document.club
-    return list(dict.fromkeys(a for a in (club.structure_email, club.contact_email) if a))
+        language = db.session.scalar(select(_PARTNER.c.language).where(_PARTNER.c.id == document.partner_id))
+        return [Recipient(document.buyer["email"], language or "fr")]
+    return club_recipients(document.club)
 
 
 def page_of(document: Invoice) -> str:
@@ -152,8 +170,8 @@ def queue_document_mail(club: Club, document: Invoice, template: str) -> None:
     """Send the document as a PDF to its buyer (K5, B3)."""
     shown = document.corrects or document
     link = external_url(page_of(shown), number=shown.number)
-    for address in recipients_of(document):
-        queue_mail(address, template, document=document, club=club, link=link,
+    for recipient in recipients_of(document):
+        queue_mail(recipient.address, template, language=recipient.language, document=document, club=club, link=link,
                    attachments=[attachment(f"{document.number}.pdf", "application/pdf", document.pdf)])
 
 

@@ -11,6 +11,8 @@ import base64
 import logging
 import secrets
 import smtplib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,6 +20,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import func, inspect, or_, select, update
 
 from ..extensions import db
@@ -74,13 +77,18 @@ class OutboxStatus:
     recent_failures: list[OutboxMessage] = field(default_factory=list)
 
 
-def queue_mail(recipient: str, template: str, attachments: list[dict] | None = None, **context) -> OutboxMessage:
+def queue_mail(recipient: str, template: str, attachments: list[dict] | None = None, language: str | None = None,
+               **context) -> OutboxMessage:
     """Add a message to the outbox within the current transaction; `template` names mail/<name>.txt.
 
-    The template's first line is the subject, the rest is the body; it renders in the
-    current request's language.
+    The template's first line is the subject, the rest is the body; it renders in `language`, the
+    recipient's (R8, K5), or else in the current request's.
     """
-    rendered = render_template(f"mail/{template}.txt", **context).lstrip()
+    if language is None:
+        rendered = render_template(f"mail/{template}.txt", **context).lstrip()
+    else:
+        with force_locale(language):
+            rendered = render_template(f"mail/{template}.txt", **context).lstrip()
     subject, _, body = rendered.partition("\n")
     message = OutboxMessage(
         recipient=recipient,
@@ -263,6 +271,21 @@ def send_pending(now: datetime, limit: int = 500) -> SendReport:
     return _send(due, now, current_app.config["MAIL_TIMEOUT"])
 
 
+#: True while a batch job runs: its messages wait for `flask outbox send` instead of going after each use case.
+_deferred: ContextVar[bool] = ContextVar("outbox_deferred", default=False)
+
+
+@contextmanager
+def deferred_sending():
+    """Leave the messages queued inside the block to `flask outbox send`: a job writing thousands must not wait
+    on the mail server after each one (O1)."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def send_queued_by_this_use_case() -> None:
     """After a use case commits: try the messages it queued, and no others, with a short timeout.
 
@@ -272,7 +295,7 @@ def send_queued_by_this_use_case() -> None:
     does not go now is left to `flask outbox send`.
     """
     queued = db.session.info.pop(_QUEUED, [])
-    if not current_app.config["MAIL_SEND_IMMEDIATELY"]:
+    if not current_app.config["MAIL_SEND_IMMEDIATELY"] or _deferred.get():
         return
     # Rolled-back messages have no identity; read the ids without loading the expired rows again.
     message_ids = [identity[0] for identity in (inspect(m).identity for m in queued) if identity]

@@ -37,6 +37,8 @@ class Partner(UserMixin, db.Model):
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     #: Why staff granted that discount.
     discount_reason: Mapped[str] = mapped_column(String(500), default="")
+    #: The language its e-mails are written in: the one it last chose on the site, French until then.
+    language: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     #: Changes with every password change, so reset links and sessions die with the old password (A2).
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -86,7 +86,7 @@ def start_card_payment(payer: object, number: str) -> str:
         amount=amount,
         currency=invoice.currency,
         description=_("OpenFlyers invoice %(number)s", number=invoice.number),
-        customer_email=recipients_of(invoice)[-1],
+        customer_email=recipients_of(invoice)[-1].address,
         success_url=external_url("payments.card_return", number=invoice.number),
         cancel_url=external_url("payments.card_return", number=invoice.number, cancelled=1),
     ))

@@ -154,18 +154,21 @@ def reverse_payment(payment_id: int, staff: StaffUser, reason: str) -> Payment:
                       note=reason[:500], recorded_by=staff.email, reverses_id=original.id)
     db.session.add(counter)
     _settle(invoice, after)
+    _queue_payment_mail(invoice, original, after, "payment_reversed")
     audit.record(staff, "payment.reversed", invoice.club, invoice=invoice.number, amount=str(original.amount),
                  reason=reason)
     return counter
 
 
-def _queue_payment_mail(invoice: Invoice, payment: Payment, settlement: Settlement) -> None:
-    """The buyer's confirmation that money arrived: the club, or the partner billed (M4, B3)."""
+def _queue_payment_mail(invoice: Invoice, payment: Payment, settlement: Settlement,
+                        template: str = "payment_recorded") -> None:
+    """Tell the buyer, the club or the partner billed, that money arrived or that a payment was reversed (K5, M4,
+    B3)."""
     club = db.session.get(Club, invoice.club_id)
     link = external_url(page_of(invoice), number=invoice.number)
-    for address in recipients_of(invoice):
-        queue_mail(address, "payment_recorded", club=club, invoice=invoice, payment=payment,
-                   settlement=settlement, link=link)
+    for recipient in recipients_of(invoice):
+        queue_mail(recipient.address, template, language=recipient.language, club=club, invoice=invoice,
+                   payment=payment, settlement=settlement, link=link)
 
 
 @use_case

@@ -77,8 +77,8 @@ class SubscriptionPeriod(db.Model):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), index=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
     start_date: Mapped[date] = mapped_column(Date)
-    #: Last day covered, inclusive.
-    end_date: Mapped[date] = mapped_column(Date)
+    #: Last day covered, inclusive; the renewal job finds the periods ending soon by it (R8).
+    end_date: Mapped[date] = mapped_column(Date, index=True)
     #: The term it was bought for, in years: its discount applies to resources added to it (P2, R6).
     term_years: Mapped[int] = mapped_column(Integer, default=1)
     #: Resources bought with the period; those added later are in its additions (R6).

@@ -54,9 +54,13 @@ from .purchase import (
     SubscriptionOrder,
     check_resources,
     price_addition,
+    price_automatic_renewal,
     price_new_subscription,
     price_renewal,
 )
+
+#: How the audit log names the automatic renewal when it issues an invoice (K4).
+AUTOMATIC_RENEWAL = "automatic renewal"
 
 #: Why a credit note cancels an invoice at the buyer's request; printed on the credit note, in French.
 CANCELLED_ON_REQUEST = "Annulation de la facture à la demande du client"
@@ -108,13 +112,14 @@ def _issue_period(purchase: Purchase, subscription: Subscription, today: date, a
 
 
 def _issued(actor: Actor, action: str, club: Club, subscription: Subscription, invoice: Invoice,
-            purchase: Purchase) -> Invoice:
+            purchase: Purchase, mail: bool = True) -> Invoice:
     """The purchase's last writes: the audit entry saying who bought what, and the invoice e-mailed (K4, K5)."""
     audit.record(actor, action, club, subscription=subscription.id, invoice=invoice.number,
                  offer=purchase.offer.code, resources=purchase.resources, term=purchase.term.years,
                  start=purchase.period.start.isoformat(), end=purchase.period.end.isoformat(),
                  total=str(invoice.total_incl_vat))
-    billing.queue_document_mail(club, invoice, "invoice_issued")
+    if mail:
+        billing.queue_document_mail(club, invoice, "invoice_issued")
     return invoice
 
 
@@ -157,6 +162,26 @@ def issue_renewal(club_id: int, subscription_id: int | None, order: Subscription
         subscription.po_reference, subscription.next_resources = order.po_reference, None
         subscription.notice_given_on, subscription.notice_given_by, subscription.late_notice_reason = None, "", ""
     return _issued(actor, action, club, subscription, _issue_period(purchase, subscription, today, actor), purchase)
+
+
+@use_case
+def renew_automatically(club_id: int, subscription_id: int, period_end: date, today: date,
+                        payer: Payer | None = None) -> Invoice | None:
+    """The automatic renewal of a subscription whose last period ends on `period_end`, with no notice and no
+    renewal invoice: same offer, term, PO reference and discounts, resources less a reduction asked in time,
+    never below the floor (R7, R8). None when that no longer holds: the club renewed or gave notice meanwhile.
+
+    The caller e-mails the invoice with the renewal's own message (K5), so none is queued here.
+    """
+    club = _lock_club(club_id)
+    subscription = _own_subscription(club, subscription_id)
+    if queries.end_date(subscription) != period_end or subscription.notice_given_on is not None:
+        return None
+    purchase = price_automatic_renewal(club, subscription, today, payer)
+    invoice = _issue_period(purchase, subscription, today, AUTOMATIC_RENEWAL)
+    subscription.next_resources = None
+    return _issued(AUTOMATIC_RENEWAL, "subscription.renewed_automatically", club, subscription, invoice, purchase,
+                   mail=False)
 
 
 def _renewed_subscription(club: Club, subscription_id: int | None) -> Subscription | None:

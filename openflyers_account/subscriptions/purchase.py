@@ -173,6 +173,26 @@ def price_renewal(club: Club, subscription: Subscription | None, order: Subscrip
     return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer)
 
 
+def automatic_renewal_order(club: Club, subscription: Subscription) -> SubscriptionOrder:
+    """What the automatic renewal buys: the subscription's offer, term and PO reference, and its resources less the
+    reduction asked for in time, never below the club's floor on the new period's first day (R7, R8, P4)."""
+    last = queries.last_period(subscription)
+    wanted = subscription.next_resources if subscription.next_resources is not None else last.total_resources
+    least = queries.floor(club, last.end_date + timedelta(days=1), subscription.id)
+    return SubscriptionOrder(subscription.offer.code, max(wanted, least), pricing.Term(subscription.term_years),
+                             subscription.po_reference)
+
+
+def price_automatic_renewal(club: Club, subscription: Subscription, today: date, payer: Payer | None = None) -> Purchase:
+    """The period after the last one, from the day after it ends even when the job runs late: the subscription
+    renewed itself then (R1, R8)."""
+    end = queries.end_date(subscription)
+    order = automatic_renewal_order(club, subscription)
+    start = end + timedelta(days=1)
+    period = Period(start, add_years(start, order.term.years) - timedelta(days=1))
+    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer)
+
+
 def price_new_subscription(club: Club, order: SubscriptionOrder, start: date, today: date,
                            payer: Payer | None = None) -> Purchase:
     """A new subscription from `start`, 12 months back to 12 months ahead, for its whole term (R9, R10)."""

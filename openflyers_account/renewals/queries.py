@@ -1,0 +1,112 @@
+"""Reads of the renewal job: the periods whose end is near and what is due for them, what was done, what failed."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..accounts.models import Club
+from ..domain.renewals import (
+    LOOK_AHEAD_DAYS,
+    LOOK_BACK_DAYS,
+    Done,
+    PeriodEnd,
+    Renewal,
+    Stage,
+    due_stage,
+)
+from ..extensions import db
+from ..subscriptions.models import Subscription, SubscriptionPeriod
+from .models import RenewalFailure, SubscriptionMessage
+
+
+@dataclass(frozen=True)
+class DueStage:
+    """A stage to do on a day: for which subscription and period end, of which club."""
+
+    subscription_id: int
+    club_id: int
+    period: PeriodEnd
+    stage: Stage
+
+
+def renewal_of(following: SubscriptionPeriod | None) -> Renewal:
+    """What follows a period: its renewal, paid once its invoice is (R4)."""
+    if following is None:
+        return Renewal.NONE
+    return Renewal.PAID if following.activated_at is not None else Renewal.UNPAID
+
+
+def period_end(subscription: Subscription, period: SubscriptionPeriod, done: tuple[Done, ...]) -> PeriodEnd:
+    """The facts the job decides on for one period of a subscription whose periods are loaded."""
+    following = next((p for p in subscription.periods if p.start_date > period.end_date), None)
+    return PeriodEnd(period.end_date, subscription.notice_given_on is not None, renewal_of(following), done)
+
+
+def done_for(subscription_id: int, end: date) -> tuple[Done, ...]:
+    """The stages already done for one period's end."""
+    rows = db.session.execute(select(SubscriptionMessage.stage, SubscriptionMessage.run_day).where(
+        SubscriptionMessage.subscription_id == subscription_id, SubscriptionMessage.period_end == end))
+    return tuple(Done(stage, run_day) for stage, run_day in rows)
+
+
+def due_stages(day: date) -> list[DueStage]:
+    """Every stage due on `day`, over all subscriptions, in a few queries whatever their number (R8, O1).
+
+    The job does each again under the club's lock: this list only saves it opening a transaction for the
+    many periods with nothing to do.
+    """
+    first, last = day - timedelta(days=LOOK_BACK_DAYS), day + timedelta(days=LOOK_AHEAD_DAYS)
+    ending = db.session.execute(
+        select(SubscriptionPeriod.subscription_id, SubscriptionPeriod.end_date, Subscription.club_id,
+               Subscription.notice_given_on)
+        .join(Subscription, Subscription.id == SubscriptionPeriod.subscription_id)
+        .where(SubscriptionPeriod.end_date.between(first, last))
+        .order_by(SubscriptionPeriod.end_date, SubscriptionPeriod.subscription_id)
+    ).all()
+    if not ending:
+        return []
+    # What follows each period: the first period of the same subscription starting after its end.
+    later: dict[int, list[tuple[date, bool]]] = defaultdict(list)
+    for subscription_id, start, activated_at in db.session.execute(
+            select(SubscriptionPeriod.subscription_id, SubscriptionPeriod.start_date, SubscriptionPeriod.activated_at)
+            .where(SubscriptionPeriod.start_date > first).order_by(SubscriptionPeriod.start_date)):
+        later[subscription_id].append((start, activated_at is not None))
+    done: dict[tuple[int, date], list[Done]] = defaultdict(list)
+    for subscription_id, end, stage, run_day in db.session.execute(
+            select(SubscriptionMessage.subscription_id, SubscriptionMessage.period_end, SubscriptionMessage.stage,
+                   SubscriptionMessage.run_day).where(SubscriptionMessage.period_end.between(first, last))):
+        done[(subscription_id, end)].append(Done(stage, run_day))
+    due = []
+    for subscription_id, end, club_id, notice_given_on in ending:
+        following = next((paid for start, paid in later[subscription_id] if start > end), None)
+        renewal = Renewal.NONE if following is None else Renewal.PAID if following else Renewal.UNPAID
+        period = PeriodEnd(end, notice_given_on is not None, renewal, tuple(done[(subscription_id, end)]))
+        stage = due_stage(period, day)
+        if stage is not None:
+            due.append(DueStage(subscription_id, club_id, period, stage))
+    return due
+
+
+def messages_of(club: Club, limit: int = 50) -> list[SubscriptionMessage]:
+    """What the job sent about the club's subscriptions, newest first (R8)."""
+    return list(db.session.scalars(
+        select(SubscriptionMessage).join(Subscription, Subscription.id == SubscriptionMessage.subscription_id)
+        .where(Subscription.club_id == club.id).order_by(SubscriptionMessage.id.desc()).limit(limit)))
+
+
+def done_on(day: date) -> list[SubscriptionMessage]:
+    """What runs for `day` did, in order."""
+    return list(db.session.scalars(
+        select(SubscriptionMessage).where(SubscriptionMessage.run_day == day).order_by(SubscriptionMessage.id)))
+
+
+def failures() -> list[RenewalFailure]:
+    """Stages the job could not do yet, oldest first: every run tries them again."""
+    return list(db.session.scalars(select(RenewalFailure).order_by(RenewalFailure.failed_at)))
+
+
+def failure_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(RenewalFailure))
