@@ -26,6 +26,7 @@ from flask_babel import (
     get_locale,
     lazy_gettext,
 )
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -188,6 +189,11 @@ def _register_site_routes(app: Flask) -> None:
         language = request.form.get("language", "")
         if language in app.config["LANGUAGES"]:
             session["language"] = language
+            if current_user.is_authenticated and hasattr(current_user, "language"):
+                from .accounts.operations import choose_language
+
+                # A club or a partner gets its e-mails in the language it reads the site in (R8, K5).
+                choose_language(current_user._get_current_object(), language)
         return redirect(safe_next(request.form.get("next"), url_for("accounts.dashboard")))
 
 

@@ -238,6 +238,17 @@ def _set_emails(club: Club, structure_email: str, contact_email: str) -> dict[st
 
 
 @use_case
+def choose_language(account: object, language: str) -> bool:
+    """The language a club's or a partner's e-mails are written in from now on: the one it chose on the site (R8,
+    K5); False when it was already this one."""
+    account = db.session.merge(account)
+    if account.language == language:
+        return False
+    account.language = language
+    return True
+
+
+@use_case
 def change_emails(club: Club, structure_email: str, contact_email: str) -> bool:
     """The club changes its two addresses; False when they were already these (A2)."""
     return _set_emails(club, structure_email, contact_email) is not None

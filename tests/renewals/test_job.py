@@ -1,0 +1,268 @@
+"""`flask renewals run`: reminders, the automatic renewal, unpaid reminders and ends, each on its day, once (R7, R8, O1)."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from openflyers_account.domain.periods import add_years
+from openflyers_account.domain.pricing import Term
+from openflyers_account.extensions import db
+from openflyers_account.models import (
+    AuditEntry,
+    Club,
+    Invoice,
+    RenewalFailure,
+    Subscription,
+    SubscriptionPeriod,
+)
+from openflyers_account.partners import operations as partners
+from openflyers_account.subscriptions import operations as subscriptions
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
+from tests.billing_helpers import add_paid_period
+from tests.renewals.helpers import ONE_DAY, mails, run_every_day, run_job, stages_done
+
+TODAY = date.today()
+ADDRESSES = ["contact@mermoz.example", "tresorier@mermoz.example"]
+
+
+def invoices() -> list[Invoice]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Invoice).order_by(Invoice.id)))
+
+
+def change(model, row_id: int, **values) -> None:
+    row = db.session.get(model, row_id)
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.commit()
+
+
+def test_r8_every_stage_happens_once_on_its_day_and_the_automatic_renewal_at_30_days(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=-16, resources=3, po_reference="BC-2026-7")
+    end = period.end_date
+    run_every_day(runner, end - timedelta(days=65))
+    assert stages_done(period.subscription_id) == [
+        (end - timedelta(days=60), "reminder_60", "renews_soon"),
+        (end - timedelta(days=30), "renewal", "renewed"),
+        (end - timedelta(days=7), "unpaid_7", "pay_renewal"),
+        (end + timedelta(days=15), "unpaid_15", "renewal_overdue"),
+    ]
+    # Both club addresses, once per stage.
+    assert sorted(m.recipient for m in mails()) == sorted(ADDRESSES * 4)
+    [invoice] = invoices()
+    assert (invoice.period_start, invoice.period_end) == (end + ONE_DAY, add_years(end + ONE_DAY, 1) - ONE_DAY)
+    assert (invoice.offer_code, invoice.resources, invoice.term_years, invoice.po_reference) == (
+        "business", 3, 1, "BC-2026-7")
+    # Documents carry the day they are really issued, whatever day is replayed (I1).
+    assert invoice.issue_date == TODAY
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "subscription.renewed_automatically")).one()
+    assert entry.actor == "automatic renewal" and entry.details["invoice"] == invoice.number
+    # The renewal and the unpaid reminders carry the invoice; the 60-day reminder has none yet.
+    assert [[a["filename"] for a in m.attachments] for m in mails(ADDRESSES[0])] == [
+        [], *[[f"{invoice.number}.pdf"]] * 3]
+
+    # The same days again, as a second host or a restarted runner would: nothing more.
+    before = len(mails())
+    run_every_day(runner, end - timedelta(days=65))
+    assert len(mails()) == before and len(invoices()) == 1
+    assert len(stages_done(period.subscription_id)) == 4
+    assert "0 done" in run_job(runner).output
+
+
+def test_r8_the_messages_say_what_happens_by_when_and_link_to_act(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=30, resources=3)
+    end = period.end_date
+    run_job(runner, TODAY - timedelta(days=30))
+    soon = mails(ADDRESSES[1])[0]
+    assert "renouvelle" in soon.subject
+    assert f"/renewal?subscription={period.subscription_id}" in soon.body_text
+    assert "3 ressources" in soon.body_text
+    run_job(runner)
+    renewed = mails(ADDRESSES[1])[-1]
+    invoice = invoices()[0]
+    body = renewed.body_text
+    for expected in (invoice.number, f"/invoices/{invoice.number}/pay", "FR76 3000 6000 0112 3456 7890 189",
+                     "RF", f"/subscriptions/{period.subscription_id}"):
+        assert expected in body
+    assert str(end.year) in body
+
+
+def test_r8_the_renewal_keeps_the_offer_term_po_reference_and_discount(app, make, runner):
+    club = make.club("mermoz", resources=2, offer="premiere", discount_percent=Decimal("5"))
+    period = add_paid_period(club, days_to_end=30, resources=4, po_reference="Base de Toussus")
+    change(Subscription, period.subscription_id, term_years=3)
+    assert run_job(runner).exit_code == 0
+    [invoice] = invoices()
+    assert (invoice.offer_code, invoice.resources, invoice.term_years, invoice.po_reference) == (
+        "premiere", 4, 3, "Base de Toussus")
+    assert invoice.period_end == add_years(period.end_date + ONE_DAY, 3) - ONE_DAY
+    assert any(line.kind == "club_discount" for line in invoice.lines)
+
+
+@pytest.mark.parametrize(("activated", "asked", "renewed_with"), [
+    (1, 2, 2),   # the reduction asked in time
+    (3, 2, 3),   # never below the floor: the platform's activated resources
+    (1, None, 5),  # no reduction: the current count, added resources included
+])
+def test_r7_r8_the_renewal_takes_the_reduction_asked_in_time_never_below_the_floor(app, make, runner, activated,
+                                                                                    asked, renewed_with):
+    club = make.club("mermoz", resources=activated)
+    period = add_paid_period(club, days_to_end=30, resources=4)
+    if asked is not None:
+        change(Subscription, period.subscription_id, next_resources=asked)
+    else:
+        change(SubscriptionPeriod, period.id, resources=5)
+    assert run_job(runner).exit_code == 0
+    assert invoices()[0].resources == renewed_with
+    # The reduction is used up: the next renewal starts again from the count.
+    assert db.session.get(Subscription, period.subscription_id).next_resources is None
+
+
+def test_r7_under_notice_it_is_reminded_it_ends_then_ends_on_its_end_date_without_invoice(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=-2, resources=3)
+    change(Subscription, period.subscription_id, notice_given_on=period.end_date - timedelta(days=200))
+    end = period.end_date
+    run_every_day(runner, end - timedelta(days=70))
+    assert stages_done(period.subscription_id) == [
+        (end - timedelta(days=60), "reminder_60", "ending"),
+        (end - timedelta(days=30), "reminder_30", "ending"),
+        (end, "ended", "ended"),
+    ]
+    assert invoices() == []
+    ending = mails(ADDRESSES[0])[0]
+    assert f"/subscriptions/{period.subscription_id}" in ending.body_text and "préavis" in ending.body_text
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "subscription.ended")) == 1
+
+
+def test_r8_a_club_that_renewed_and_paid_itself_gets_no_message(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=-2, resources=3)
+    add_paid_period(club, days_to_end=363, resources=3)
+    run_every_day(runner, period.end_date - timedelta(days=70))
+    assert stages_done(period.subscription_id) == [] and mails() == []
+
+
+def test_r8_a_run_after_days_of_downtime_renews_once_and_sends_no_stale_reminder(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=-3, resources=3)
+    end = period.end_date
+    # No run since well before the 60-day mark: the first run, three days after the end, renews from the day after
+    # the end, so the platform has no gap, and sends nothing else.
+    result = run_job(runner)
+    assert result.exit_code == 0 and "1 done" in result.output
+    assert stages_done(period.subscription_id) == [(TODAY, "renewal", "renewed")]
+    assert invoices()[0].period_start == end + ONE_DAY
+    run_every_day(runner, TODAY - timedelta(days=5))
+    assert len(stages_done(period.subscription_id)) == 1
+
+
+def test_r8_the_partner_managing_the_club_is_told_too_and_only_the_payer_sees_the_invoice(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    partner = partners.add_partner("partenaire@federation.example", "Fédération", "cli", Decimal("10"), "Accord")
+    partners.link_club(partner.id, "mermoz", "cli")
+    add_paid_period(club, days_to_end=30, resources=3)
+    assert run_job(runner).exit_code == 0
+    [invoice] = invoices()
+    assert invoice.partner_id is None
+    to_partner = mails("partenaire@federation.example")
+    assert len(to_partner) == 1 and to_partner[0].attachments == []
+    assert "mermoz" in to_partner[0].body_text
+    assert str(invoice.total_incl_vat).replace(".", ",") not in to_partner[0].body_text
+    assert "/partner/clients/mermoz/subscriptions/" in to_partner[0].body_text
+    assert all(m.attachments for m in mails(ADDRESSES[0]))
+
+
+def test_r8_b3_what_the_partner_bought_renews_billed_to_it_with_its_discount(app, make, runner):
+    club = make.club("mermoz", resources=1)
+    partner = partners.add_partner("partenaire@federation.example", "Fédération", "cli", Decimal("10"), "Accord")
+    partners.link_club(partner.id, "mermoz", "cli")
+    end = TODAY + timedelta(days=30)
+    subscriptions.start_subscription(club.id, SubscriptionOrder("business", 2, Term.ONE_YEAR),
+                                     add_years(end + ONE_DAY, -1), TODAY, partner,
+                                     payer=partners.partner_payer(partner, club))
+    mails_before = len(mails())
+    assert run_job(runner).exit_code == 0
+    renewal = invoices()[-1]
+    first = invoices()[0]
+    assert renewal.partner_id == partner.id and renewal.buyer["name"] == "Fédération"
+    # The same order at the same prices with the partner's discount: the same amounts.
+    assert [(line.kind, line.amount_excl_vat) for line in renewal.lines] == [
+        (line.kind, line.amount_excl_vat) for line in first.lines]
+    new = mails()[mails_before:]
+    by_address = {m.recipient: m for m in new}
+    assert by_address["partenaire@federation.example"].attachments
+    assert not by_address[ADDRESSES[0]].attachments
+    assert str(renewal.total_incl_vat).replace(".", ",") not in by_address[ADDRESSES[0]].body_text
+    assert "Fédération" in by_address[ADDRESSES[0]].body_text
+
+
+def test_r8_messages_are_in_the_club_language_french_by_default(app, make, runner):
+    french = make.club("mermoz", resources=1)
+    english = make.club("guynemer", resources=1)
+    change(Club, english.id, language="en")
+    for club in (french, english):
+        add_paid_period(club, days_to_end=60, resources=1)
+    assert run_job(runner).exit_code == 0
+    assert mails("contact@mermoz.example")[0].subject.startswith("L’abonnement OpenFlyers de Aéroclub mermoz")
+    english_mail = mails("contact@guynemer.example")[0]
+    assert english_mail.subject.startswith("The OpenFlyers subscription") and "Hello," in english_mail.body_text
+
+
+def test_o1_a_stage_that_fails_is_reported_kept_and_done_by_a_later_run(app, make, runner):
+    stuck = make.club("mermoz", resources=2)
+    fine = make.club("guynemer", resources=1)
+    stuck_period = add_paid_period(stuck, days_to_end=30, resources=3)
+    add_paid_period(fine, days_to_end=30, resources=1)
+    # More activated resources than a period may hold (P5): the automatic renewal cannot be priced.
+    change(Club, stuck.id, activated_resources=1200)
+    result = run_job(runner)
+    assert result.exit_code == 1
+    assert f"subscription {stuck_period.subscription_id} (renewal" in result.output
+    assert [invoice.club_id for invoice in invoices()] == [fine.id]
+    failure = db.session.scalars(select(RenewalFailure)).one()
+    assert (failure.subscription_id, failure.stage.value, failure.attempts) == (stuck_period.subscription_id,
+                                                                                "renewal", 1)
+    status = run_job(runner, command="status")
+    assert status.exit_code == 1 and "1 failed" in status.output and "999" in status.output
+    # Nothing of the failed stage was written: no message row, no e-mail.
+    assert stages_done(stuck_period.subscription_id) == []
+    assert mails("contact@mermoz.example") == []
+
+    assert run_job(runner).exit_code == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(RenewalFailure)).one().attempts == 2
+    change(Club, stuck.id, activated_resources=2)
+    assert run_job(runner).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(RenewalFailure)) == 0
+    assert len(invoices()) == 2
+
+
+def test_o1_status_says_what_is_due_what_was_done_and_what_failed(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=60, resources=3)
+    before = run_job(runner, command="status")
+    assert before.exit_code == 0
+    assert f"{TODAY}: 1 due and not done yet, 0 done, 0 failed." in before.output
+    assert f"due: subscription {period.subscription_id}, reminder_60" in before.output
+    run_job(runner)
+    after = run_job(runner, command="status")
+    assert f"{TODAY}: 0 due and not done yet, 1 done, 0 failed." in after.output
+    assert "renews_soon" in after.output and "contact@mermoz.example" in after.output
+
+
+@pytest.mark.parametrize(("value", "error"), [
+    ("2026-13-01", "is not a date written YYYY-MM-DD"),
+    ((TODAY + ONE_DAY).isoformat(), "is after today"),
+])
+def test_o1_a_bad_date_is_refused_with_a_reason_and_nothing_done(app, make, runner, value, error):
+    club = make.club("mermoz", resources=2)
+    add_paid_period(club, days_to_end=30, resources=3)
+    result = runner.invoke(args=["renewals", "run", "--date", value])
+    assert result.exit_code == 2 and error in result.output
+    assert invoices() == [] and mails() == []
