@@ -68,3 +68,17 @@ def add_resources_at(config: dict, club_id: int, subscription_id: int, added: in
         barrier.wait(timeout=120)
         return add_resources(club_id, subscription_id, added, date.today(), f"staff-{request_key[:4]}",
                              request_key=request_key).number
+
+
+def run_renewals_at(config: dict, day: date, barrier) -> dict:
+    """Wait until every worker is ready, then run the renewal job for `day` as `flask renewals run` does; returns
+    what it did."""
+    from openflyers_account import create_app
+    from openflyers_account.renewals.operations import run_renewals
+
+    app = create_app(config)
+    with app.app_context():
+        if barrier is not None:
+            barrier.wait(timeout=120)
+        report = run_renewals(day, date.today())
+        return {"done": report.total_done, "skipped": report.skipped, "failed": report.failed}

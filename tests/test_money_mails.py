@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 
+from openflyers_account.billing.operations import issue_credit_note
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
 from openflyers_account.models import Club, Invoice, StaffRole
 from openflyers_account.payments import operations as payments
-from openflyers_account.billing.operations import issue_credit_note
 from openflyers_account.subscriptions.operations import issue_renewal
 from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from tests.conftest import post_form

@@ -71,6 +71,8 @@ class Situation(enum.StrEnum):
     RENEWAL_UNPAID = "renewal_unpaid"
     #: Renewed and paid: nothing to say.
     RENEWAL_PAID = "renewal_paid"
+    #: The period itself is not paid: it is not renewed on top, and its own invoice is chased by staff (R4).
+    PERIOD_UNPAID = "period_unpaid"
 
 
 #: The stages each situation has something at, in order (R8).
@@ -79,16 +81,20 @@ SCHEDULE: Mapping[Situation, tuple[Stage, ...]] = {
     Situation.UNDER_NOTICE: (Stage.REMINDER_60, Stage.REMINDER_30, Stage.ENDED),
     Situation.RENEWAL_UNPAID: (Stage.REMINDER_60, Stage.REMINDER_30, Stage.UNPAID_7, Stage.UNPAID_15),
     Situation.RENEWAL_PAID: (),
+    Situation.PERIOD_UNPAID: (),
 }
 
 
-def situation(under_notice: bool, renewal: Renewal) -> Situation:
-    """A renewal, paid or not, settles the period's future; without one, notice decides (R7, R8)."""
+def situation(under_notice: bool, renewal: Renewal, paid: bool = True) -> Situation:
+    """A renewal, paid or not, settles the period's future; without one, notice decides; a period never paid is
+    not renewed on top of its debt (R4, R7, R8)."""
     if renewal is Renewal.PAID:
         return Situation.RENEWAL_PAID
     if renewal is Renewal.UNPAID:
         return Situation.RENEWAL_UNPAID
-    return Situation.UNDER_NOTICE if under_notice else Situation.RENEWS_ITSELF
+    if under_notice:
+        return Situation.UNDER_NOTICE
+    return Situation.RENEWS_ITSELF if paid else Situation.PERIOD_UNPAID
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,12 @@ class PeriodEnd:
     renewal: Renewal
     #: Stages already done for this period, whatever they sent.
     done: tuple[Done, ...] = ()
+    #: Whether the period itself is paid (or from before this site).
+    paid: bool = True
 
     @property
     def situation(self) -> Situation:
-        return situation(self.under_notice, self.renewal)
+        return situation(self.under_notice, self.renewal, self.paid)
 
 
 def due_stage(period: PeriodEnd, day: date) -> Stage | None:

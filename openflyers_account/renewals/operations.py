@@ -133,7 +133,7 @@ def do_stage(subscription_id: int, club_id: int, end: date, day: date, today: da
         invoice = db.session.get(Invoice, following.invoice_id) if following.invoice_id else None
     elif message is Message.ENDED:
         audit.record(AUTOMATIC_RENEWAL, "subscription.ended", club, subscription=subscription.id, end=end.isoformat())
-    sent = _tell(club, subscription, message, end, invoice)
+    sent = _tell(club, subscription, message, end, invoice, (end - day).days)
     db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id)
                        .values(invoice_id=invoice.id if invoice else None, recipients=sent))
     db.session.execute(delete(RenewalFailure).where(
@@ -171,7 +171,8 @@ def _readers(club: Club) -> list[_Reader]:
     return readers
 
 
-def _tell(club: Club, subscription: Subscription, message: Message, end: date, invoice: Invoice | None) -> list[str]:
+def _tell(club: Club, subscription: Subscription, message: Message, end: date, invoice: Invoice | None,
+          days_left: int) -> list[str]:
     """Queue the message for every reader, in the reader's language; the invoice's buyer alone gets its amounts,
     its PDF and its payment links (R8, K5, B3)."""
     left = position(invoice).settlement.balance_due if invoice is not None else None
@@ -196,6 +197,7 @@ def _tell(club: Club, subscription: Subscription, message: Message, end: date, i
             attachments=[attachment(f"{invoice.number}.pdf", "application/pdf", invoice.pdf)] if pays else [],
             club=club, subscription=subscription, end=end, invoice=invoice, pays=pays, left_to_pay=left,
             partner=partner, links=links, renews_on=stage_day(Stage.RENEWAL, end), resources=resources,
+            days_left=days_left,
             transfer=transfer, reference=format_reference(transfer.reference) if transfer else "")
         sent.append(reader.recipient.address)
     return sent

@@ -36,13 +36,19 @@ def renewal_of(following: SubscriptionPeriod | None) -> Renewal:
     """What follows a period: its renewal, paid once its invoice is (R4)."""
     if following is None:
         return Renewal.NONE
-    return Renewal.PAID if following.activated_at is not None else Renewal.UNPAID
+    return _renewal(following.activated_at is not None, following.invoice_id)
+
+
+def _renewal(activated: bool, invoice_id: int | None) -> Renewal:
+    # A period brought in from before this site has no invoice here: nothing to chase.
+    return Renewal.PAID if activated or invoice_id is None else Renewal.UNPAID
 
 
 def period_end(subscription: Subscription, period: SubscriptionPeriod, done: tuple[Done, ...]) -> PeriodEnd:
     """The facts the job decides on for one period of a subscription whose periods are loaded."""
     following = next((p for p in subscription.periods if p.start_date > period.end_date), None)
-    return PeriodEnd(period.end_date, subscription.notice_given_on is not None, renewal_of(following), done)
+    return PeriodEnd(period.end_date, subscription.notice_given_on is not None, renewal_of(following), done,
+                     paid=_renewal(period.activated_at is not None, period.invoice_id) is Renewal.PAID)
 
 
 def done_for(subscription_id: int, end: date) -> tuple[Done, ...]:
@@ -61,7 +67,7 @@ def due_stages(day: date) -> list[DueStage]:
     first, last = day - timedelta(days=LOOK_BACK_DAYS), day + timedelta(days=LOOK_AHEAD_DAYS)
     ending = db.session.execute(
         select(SubscriptionPeriod.subscription_id, SubscriptionPeriod.end_date, Subscription.club_id,
-               Subscription.notice_given_on)
+               Subscription.notice_given_on, SubscriptionPeriod.activated_at, SubscriptionPeriod.invoice_id)
         .join(Subscription, Subscription.id == SubscriptionPeriod.subscription_id)
         .where(SubscriptionPeriod.end_date.between(first, last))
         .order_by(SubscriptionPeriod.end_date, SubscriptionPeriod.subscription_id)
@@ -69,21 +75,22 @@ def due_stages(day: date) -> list[DueStage]:
     if not ending:
         return []
     # What follows each period: the first period of the same subscription starting after its end.
-    later: dict[int, list[tuple[date, bool]]] = defaultdict(list)
-    for subscription_id, start, activated_at in db.session.execute(
-            select(SubscriptionPeriod.subscription_id, SubscriptionPeriod.start_date, SubscriptionPeriod.activated_at)
+    later: dict[int, list[tuple[date, Renewal]]] = defaultdict(list)
+    for subscription_id, start, activated_at, invoice_id in db.session.execute(
+            select(SubscriptionPeriod.subscription_id, SubscriptionPeriod.start_date, SubscriptionPeriod.activated_at,
+                   SubscriptionPeriod.invoice_id)
             .where(SubscriptionPeriod.start_date > first).order_by(SubscriptionPeriod.start_date)):
-        later[subscription_id].append((start, activated_at is not None))
+        later[subscription_id].append((start, _renewal(activated_at is not None, invoice_id)))
     done: dict[tuple[int, date], list[Done]] = defaultdict(list)
     for subscription_id, end, stage, run_day in db.session.execute(
             select(SubscriptionMessage.subscription_id, SubscriptionMessage.period_end, SubscriptionMessage.stage,
                    SubscriptionMessage.run_day).where(SubscriptionMessage.period_end.between(first, last))):
         done[(subscription_id, end)].append(Done(stage, run_day))
     due = []
-    for subscription_id, end, club_id, notice_given_on in ending:
-        following = next((paid for start, paid in later[subscription_id] if start > end), None)
-        renewal = Renewal.NONE if following is None else Renewal.PAID if following else Renewal.UNPAID
-        period = PeriodEnd(end, notice_given_on is not None, renewal, tuple(done[(subscription_id, end)]))
+    for subscription_id, end, club_id, notice_given_on, activated_at, invoice_id in ending:
+        renewal = next((renewal for start, renewal in later[subscription_id] if start > end), Renewal.NONE)
+        period = PeriodEnd(end, notice_given_on is not None, renewal, tuple(done[(subscription_id, end)]),
+                           paid=_renewal(activated_at is not None, invoice_id) is Renewal.PAID)
         stage = due_stage(period, day)
         if stage is not None:
             due.append(DueStage(subscription_id, club_id, period, stage))

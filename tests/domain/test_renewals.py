@@ -165,3 +165,11 @@ def test_r8_whatever_the_runs_and_changes_no_stage_is_done_twice(changes, skippe
             done.append(Done(stage, day))
     stages = [entry.stage for entry in done]
     assert len(stages) == len(set(stages))
+
+
+def test_r4_r8_a_period_never_paid_is_not_renewed_on_top_of_its_debt():
+    unpaid = PeriodEnd(END, False, Renewal.NONE, paid=False)
+    assert unpaid.situation is Situation.PERIOD_UNPAID
+    assert [due_stage(unpaid, on(offset)) for offset in (-60, -30, -7, 0, 15)] == [None] * 5
+    # Under notice, it is still told it ends.
+    assert due_stage(PeriodEnd(END, True, Renewal.NONE, paid=False), on(-30)) is Stage.REMINDER_30

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.domain.periods import add_years
 from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
@@ -17,6 +18,7 @@ from openflyers_account.models import (
     SubscriptionPeriod,
 )
 from openflyers_account.partners import operations as partners
+from openflyers_account.payments.operations import record_payment
 from openflyers_account.subscriptions import operations as subscriptions
 from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from tests.billing_helpers import add_paid_period
@@ -183,9 +185,10 @@ def test_r8_b3_what_the_partner_bought_renews_billed_to_it_with_its_discount(app
     partner = partners.add_partner("partenaire@federation.example", "Fédération", "cli", Decimal("10"), "Accord")
     partners.link_club(partner.id, "mermoz", "cli")
     end = TODAY + timedelta(days=30)
-    subscriptions.start_subscription(club.id, SubscriptionOrder("business", 2, Term.ONE_YEAR),
-                                     add_years(end + ONE_DAY, -1), TODAY, partner,
-                                     payer=partners.partner_payer(partner, club))
+    bought = subscriptions.start_subscription(club.id, SubscriptionOrder("business", 2, Term.ONE_YEAR),
+                                              add_years(end + ONE_DAY, -1), TODAY, partner,
+                                              payer=partners.partner_payer(partner, club))
+    record_payment(bought.id, bought.total_incl_vat, PaymentMethod.TRANSFER, TODAY, "test", reference="RF")
     mails_before = len(mails())
     assert run_job(runner).exit_code == 0
     renewal = invoices()[-1]
