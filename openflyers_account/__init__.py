@@ -248,10 +248,12 @@ def _money_in(amount, currency: str, locale: str) -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from .messages import audit_action_label
+    from .messages import audit_action_label, renewal_message_label, renewal_stage_label
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["audit_action_label"] = audit_action_label
+    app.jinja_env.globals["renewal_message_label"] = renewal_message_label
+    app.jinja_env.globals["renewal_stage_label"] = renewal_stage_label
 
     @app.template_filter("audit_value")
     def audit_value(value) -> str:

@@ -170,6 +170,7 @@ AUDIT_ACTIONS = {
     "subscription.notice_given": _l("Notice not to renew given"),
     "subscription.notice_withdrawn": _l("Notice withdrawn"),
     "subscription.reduction_requested": _l("Fewer resources asked for the next period"),
+    "subscription.ended": _l("Subscription ended under notice"),
     "catalogue.published": _l("Price list published"),
     "payment.recorded": _l("Payment recorded"),
     "payment.reversed": _l("Payment reversed"),
@@ -179,6 +180,37 @@ AUDIT_ACTIONS = {
     "statement.entry_assigned": _l("Statement entry assigned to an invoice"),
     "statement.entry_ignored": _l("Statement entry set aside"),
 }
+
+
+#: What the renewal job sent, as staff read it on a client's page (R8).
+RENEWAL_MESSAGES = {
+    "renews_soon": _l("Reminder: it renews itself in 30 days"),
+    "renewed": _l("Renewed automatically, invoice sent"),
+    "ending": _l("Reminder: it ends under notice"),
+    "ended": _l("Ended under notice"),
+    "pay_renewal": _l("Reminder: renewal invoice unpaid"),
+    "renewal_overdue": _l("Reminder: renewal still unpaid after the end date"),
+}
+
+#: When, relative to the end date, each stage of the renewal job falls (R8).
+RENEWAL_STAGES = {
+    "reminder_60": _l("60 days before the end"),
+    "reminder_30": _l("30 days before the end"),
+    "renewal": _l("30 days before the end"),
+    "unpaid_7": _l("7 days before the end"),
+    "ended": _l("End date"),
+    "unpaid_15": _l("15 days after the end"),
+}
+
+
+def renewal_stage_label(stage: str) -> str:
+    """When a stage of the renewal job falls, in words."""
+    return str(RENEWAL_STAGES.get(stage, stage))
+
+
+def renewal_message_label(message: str, stage: str) -> str:
+    """A message of the renewal job in words, with the stage it was sent at."""
+    return f"{RENEWAL_MESSAGES.get(message, message)} ({renewal_stage_label(stage)})"
 
 
 def audit_action_label(action: str) -> str:

@@ -110,9 +110,13 @@ def done_on(day: date) -> list[SubscriptionMessage]:
         select(SubscriptionMessage).where(SubscriptionMessage.run_day == day).order_by(SubscriptionMessage.id)))
 
 
-def failures() -> list[RenewalFailure]:
-    """Stages the job could not do yet, oldest first: every run tries them again."""
-    return list(db.session.scalars(select(RenewalFailure).order_by(RenewalFailure.failed_at)))
+def failures(club: Club | None = None) -> list[RenewalFailure]:
+    """Stages the job could not do yet, oldest first, of every club or of one: every run tries them again."""
+    query = select(RenewalFailure).order_by(RenewalFailure.failed_at)
+    if club is not None:
+        query = query.join(Subscription, Subscription.id == RenewalFailure.subscription_id).where(
+            Subscription.club_id == club.id)
+    return list(db.session.scalars(query))
 
 
 def failure_count() -> int:

@@ -19,6 +19,7 @@ from ..payments.operations import InvoicePosition
 from ..partners.queries import partner_of
 from ..subscriptions import queries as subscription_queries
 from ..subscriptions.overview import club_overview
+from ..renewals import queries as renewal_queries
 from ..subscriptions.staff_routes import staff_door
 from ..web import render_page, safe_next, signed_in_staff, staff_required
 from . import bp
@@ -118,6 +119,8 @@ def _client_page(club: Club, status: int = 200, **forms):
                                  for shown in overview.subscriptions},
                        pending=overview.pending_charges, history=operations.resource_history(club),
                        audit=audit_log.entries(club, limit=20), documents=billing_operations.club_documents(club, billed_to=signed_in_staff()),
+                       renewal_messages=renewal_queries.messages_of(club),
+                       renewal_failures=renewal_queries.failures(club),
                        status=status, **forms)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import Club
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..domain.periods import renewal_opens_on
+from ..domain.renewals import Stage, stage_day
 from ..domain.subscriptions import (
     DatedPeriod,
     RunningPeriod,
@@ -181,6 +182,15 @@ class SubscriptionView:
     @property
     def is_over(self) -> bool:
         return self.state in (SubscriptionState.EXPIRED, SubscriptionState.ENDED, SubscriptionState.CANCELLED)
+
+    @property
+    def renews_itself_on(self) -> date | None:
+        """The day the renewal job renews it, while nothing stops it: no notice, no renewal yet, its period paid
+        (R7, R8)."""
+        current = self.current
+        if self.under_notice or self.following is not None or self.is_over or current is None or not is_paid(current):
+            return None
+        return stage_day(Stage.RENEWAL, current.end_date)
 
 
 def view(subscription: Subscription, today: date) -> SubscriptionView:
