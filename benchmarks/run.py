@@ -1,5 +1,6 @@
 """`make bench`: the price partial against a bare endpoint under gunicorn, issuing one invoice, importing a
-statement of 10,000 credits, confirming a payment, and a partner's Clients page over 10,000 clubs.
+statement of 10,000 credits, confirming a payment, a partner's Clients page over 10,000 clubs, and the renewal
+job over 10,000 subscriptions due the same day.
 
 Aims: the partial at 60 % or more of the bare endpoint's throughput, p99 under 25 ms at 20 connections;
 issuing an invoice with its PDF under 500 ms; the import under 3 s and 200 MB; a confirmation under 50 ms.
@@ -145,8 +146,10 @@ def main() -> None:
           f"max {max(issuing) * 1000:.0f} ms over {len(issuing)} (aim < 500 ms)")
     from benchmarks.partners import bench_partner_clients
     from benchmarks.payments import bench_payment_confirmation, bench_statement_import
+    from benchmarks.renewals import bench_renewals
 
-    for line in (*bench_statement_import(env), *bench_payment_confirmation(env), *bench_partner_clients(env)):
+    for line in (*bench_statement_import(env), *bench_payment_confirmation(env), *bench_partner_clients(env),
+                 *bench_renewals(env)):
         print(line)
 
 

@@ -77,12 +77,13 @@ class OutboxStatus:
     recent_failures: list[OutboxMessage] = field(default_factory=list)
 
 
-def queue_mail(recipient: str, template: str, attachments: list[dict] | None = None, language: str | None = None,
-               **context) -> OutboxMessage:
+def queue_mail(recipient: str | list[str], template: str, attachments: list[dict] | None = None,
+               language: str | None = None, **context) -> OutboxMessage:
     """Add a message to the outbox within the current transaction; `template` names mail/<name>.txt.
 
     The template's first line is the subject, the rest is the body; it renders in `language`, the
-    recipient's (R8, K5), or else in the current request's.
+    recipient's (R8, K5), or else in the current request's. Several recipients get one message each,
+    rendered once; the last one is returned.
     """
     if language is None:
         rendered = render_template(f"mail/{template}.txt", **context).lstrip()
@@ -90,14 +91,15 @@ def queue_mail(recipient: str, template: str, attachments: list[dict] | None = N
         with force_locale(language):
             rendered = render_template(f"mail/{template}.txt", **context).lstrip()
     subject, _, body = rendered.partition("\n")
-    message = OutboxMessage(
-        recipient=recipient,
-        subject=subject.strip(),
-        body_text=body.strip() + "\n",
-        attachments=attachments or [],
-    )
-    db.session.add(message)
-    db.session.info.setdefault(_QUEUED, []).append(message)
+    for address in [recipient] if isinstance(recipient, str) else recipient:
+        message = OutboxMessage(
+            recipient=address,
+            subject=subject.strip(),
+            body_text=body.strip() + "\n",
+            attachments=attachments or [],
+        )
+        db.session.add(message)
+        db.session.info.setdefault(_QUEUED, []).append(message)
     return message
 
 

@@ -1,6 +1,8 @@
 """Reads about partners: who they are, which clubs they manage (B1, B2)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,6 +48,13 @@ def partner_of(club: Club) -> Partner | None:
     """The partner managing the club, if any (B1)."""
     return db.session.scalar(select(Partner).join(PartnerClub, PartnerClub.partner_id == Partner.id)
                              .where(PartnerClub.club_id == club.id))
+
+
+def managers_of(club_ids: Iterable[int]) -> dict[int, Partner]:
+    """The partner managing each of these clubs, for those that have one (B1), in one query."""
+    rows = db.session.execute(select(PartnerClub.club_id, Partner).join(
+        Partner, Partner.id == PartnerClub.partner_id).where(PartnerClub.club_id.in_(list(club_ids))))
+    return {club_id: partner for club_id, partner in rows}
 
 
 #: Clients shown on one page of the partner's list (U4).

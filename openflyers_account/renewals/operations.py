@@ -15,6 +15,7 @@ from datetime import date
 
 from flask_babel import force_locale
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,7 +32,7 @@ from ..mail.outbox import attachment, deferred_sending, queue_mail
 from ..messages import error_message
 from ..partners.models import Partner
 from ..partners.operations import partner_payer
-from ..partners.queries import partner_of
+from ..partners.queries import managers_of
 from ..payments.operations import position
 from ..storage import utcnow
 from ..subscriptions.models import Subscription, SubscriptionPeriod
@@ -76,21 +77,18 @@ def _insert(model):
     return pg_insert(model) if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert(model)
 
 
-def _lock_club(club_id: int, wait: bool) -> Club | None:
-    # PostgreSQL: a runner skips a club another runner holds, and comes back to it in a second pass that waits;
-    # SQLite: the use case's write lock already serialises runners.
-    return db.session.scalars(
-        select(Club).where(Club.id == club_id).with_for_update(of=Club, skip_locked=not wait)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+#: Reminders done in one transaction: a run's cost is mostly its transactions. An automatic renewal, with its PDF
+#: to render, has one of its own, so that no club stays locked long.
+CHUNK = 50
 
 
-def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day: date) -> int | None:
+def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day: date, recipients: list[str],
+           invoice_id: int | None) -> int | None:
     """The stage's unique row, or None when it already exists: the database decides who does it (R8)."""
     return db.session.scalar(
         _insert(SubscriptionMessage).values(
             subscription_id=subscription_id, period_end=end, stage=stage.name, message=message.name, run_day=day,
-            done_at=utcnow(), recipients=[])
+            done_at=utcnow(), recipients=recipients, invoice_id=invoice_id)
         .on_conflict_do_nothing(index_elements=["subscription_id", "period_end", "stage"])
         .returning(SubscriptionMessage.id))
 
@@ -102,56 +100,87 @@ class Result:
     message: Message | None = None
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What a chunk of stages needs, read in a few queries under the clubs' locks."""
+
+    clubs: dict[int, Club]
+    subscriptions: dict[int, Subscription]
+    done: dict[tuple[int, date], tuple]
+    managers: dict[int, Partner]
+    failed: set[tuple[int, date, Stage]]
+
+
+def _load(items: list[queries.DueStage], wait: bool) -> _Loaded:
+    # PostgreSQL: a runner skips the clubs another runner (or a buyer) holds and comes back to them in a pass
+    # that waits, one at a time; SQLite: the use case's write lock already serialises runners.
+    clubs = {club.id: club for club in db.session.scalars(
+        select(Club).where(Club.id.in_({item.club_id for item in items})).order_by(Club.id)
+        .with_for_update(of=Club, skip_locked=not wait).execution_options(populate_existing=True))}
+    ids = {item.subscription_id for item in items if item.club_id in clubs}
+    subscriptions = {subscription.id: subscription for subscription in db.session.scalars(
+        select(Subscription).where(Subscription.id.in_(ids))
+        .options(selectinload(Subscription.periods).selectinload(SubscriptionPeriod.additions))
+        .execution_options(populate_existing=True))}
+    done = queries.done_for_each(ids)
+    failed = set(db.session.execute(select(RenewalFailure.subscription_id, RenewalFailure.period_end,
+                                           RenewalFailure.stage).where(RenewalFailure.subscription_id.in_(ids))))
+    return _Loaded(clubs, subscriptions, done, managers_of(clubs), failed)
+
+
 @use_case
-def do_stage(subscription_id: int, club_id: int, end: date, day: date, today: date, wait: bool = False) -> Result:
-    """Do what is due on `day` for the period of `subscription_id` ending on `end`: remind, renew, end (R7, R8).
+def do_stages(items: list[queries.DueStage], day: date, today: date, wait: bool = False) -> list[Result]:
+    """Do what is due on `day` for each item: remind, renew, end (R7, R8), in one transaction; each item is read
+    again under its club's lock, and what another runner did meanwhile is not done again.
 
     `today` is the date documents are issued on: a replayed day (`--date`) issues them today, in order (I1).
     """
-    club = _lock_club(club_id, wait)
-    if club is None:
-        return Result(Outcome.BUSY)
-    subscription = db.session.scalars(
-        select(Subscription).where(Subscription.id == subscription_id)
-        .execution_options(populate_existing=True)).one()
+    loaded = _load(items, wait)
+    return [_do(item, loaded, day, today) if item.club_id in loaded.clubs else Result(Outcome.BUSY)
+            for item in items]
+
+
+def _do(item: queries.DueStage, loaded: _Loaded, day: date, today: date) -> Result:
+    club, subscription, end = loaded.clubs[item.club_id], loaded.subscriptions[item.subscription_id], item.period.end
     period = next((p for p in subscription.periods if p.end_date == end), None)
     if period is None:
         return Result(Outcome.NOTHING)
-    facts = queries.period_end(subscription, period, queries.done_for(subscription_id, end))
+    facts = queries.period_end(subscription, period, loaded.done.get((subscription.id, end), ()))
     stage = due_stage(facts, day)
     if stage is None:
         return Result(Outcome.NOTHING)
     message = message_for(facts.situation, stage)
-    row_id = _claim(subscription_id, end, stage, message, day)
+    manager = loaded.managers.get(club.id)
+    readers = _readers(club, manager)
+    invoice = None
+    if message in (Message.PAY_RENEWAL, Message.RENEWAL_OVERDUE):
+        following = next(p for p in subscription.periods if p.start_date > end)
+        invoice = db.session.get(Invoice, following.invoice_id)
+    row_id = _claim(subscription.id, end, stage, message, day, [reader.recipient.address for reader in readers],
+                    invoice.id if invoice else None)
     if row_id is None:
         return Result(Outcome.NOTHING)
-    invoice = None
     if stage is Stage.RENEWAL:
-        invoice = renew_automatically(club.id, subscription.id, end, today, _automatic_payer(club, period))
-    elif message in (Message.PAY_RENEWAL, Message.RENEWAL_OVERDUE):
-        following = next(p for p in subscription.periods if p.start_date > end)
-        invoice = db.session.get(Invoice, following.invoice_id) if following.invoice_id else None
+        invoice = renew_automatically(club.id, subscription.id, end, today, _automatic_payer(club, period, manager))
+        db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id)
+                           .values(invoice_id=invoice.id))
     elif message is Message.ENDED:
         audit.record(AUTOMATIC_RENEWAL, "subscription.ended", club, subscription=subscription.id, end=end.isoformat())
-    sent = _tell(club, subscription, message, end, invoice, (end - day).days)
-    db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id)
-                       .values(invoice_id=invoice.id if invoice else None, recipients=sent))
-    db.session.execute(delete(RenewalFailure).where(
-        RenewalFailure.subscription_id == subscription_id, RenewalFailure.period_end == end,
-        RenewalFailure.stage == stage))
+    _tell(readers, club, subscription, message, end, invoice, (end - day).days)
+    if (subscription.id, end, stage) in loaded.failed:
+        db.session.execute(delete(RenewalFailure).where(
+            RenewalFailure.subscription_id == subscription.id, RenewalFailure.period_end == end,
+            RenewalFailure.stage == stage))
     return Result(Outcome.DONE, message)
 
 
-def _automatic_payer(club: Club, period: SubscriptionPeriod) -> Payer | None:
+def _automatic_payer(club: Club, period: SubscriptionPeriod, manager: Partner | None) -> Payer | None:
     """The period the club's partner bought is renewed billed to it, with its discount, while it manages the club;
     otherwise the club pays, with its own (R8, B1, B3)."""
-    if period.invoice_id is None:
+    if period.invoice_id is None or manager is None:
         return None
     billed_to = db.session.scalar(select(Invoice.partner_id).where(Invoice.id == period.invoice_id))
-    manager = partner_of(club)
-    if billed_to is None or manager is None or manager.id != billed_to:
-        return None
-    return partner_payer(manager, club)
+    return partner_payer(manager, club) if billed_to == manager.id else None
 
 
 @dataclass(frozen=True)
@@ -162,26 +191,27 @@ class _Reader:
     partner: Partner | None = None
 
 
-def _readers(club: Club) -> list[_Reader]:
+def _readers(club: Club, manager: Partner | None) -> list[_Reader]:
     """Both the club's addresses, and the partner managing it (R8)."""
     readers = [_Reader(recipient) for recipient in club_recipients(club)]
-    manager = partner_of(club)
     if manager is not None:
         readers.append(_Reader(Recipient(manager.email, manager.language), manager))
     return readers
 
 
-def _tell(club: Club, subscription: Subscription, message: Message, end: date, invoice: Invoice | None,
-          days_left: int) -> list[str]:
+def _tell(readers: list[_Reader], club: Club, subscription: Subscription, message: Message, end: date,
+          invoice: Invoice | None, days_left: int) -> None:
     """Queue the message for every reader, in the reader's language; the invoice's buyer alone gets its amounts,
-    its PDF and its payment links (R8, K5, B3)."""
+    its PDF and its payment links (R8, K5, B3). Readers who get the same words share one rendering."""
     left = position(invoice).settlement.balance_due if invoice is not None else None
     transfer = _transfer(invoice, left) if invoice is not None and left else None
     resources = automatic_renewal_order(club, subscription).resources if message is Message.RENEWS_SOON else None
-    sent = []
-    for reader in _readers(club):
+    audiences: dict[tuple, list[str]] = {}
+    for reader in readers:
         partner = reader.partner
         pays = invoice is not None and invoice.partner_id == (partner.id if partner else None)
+        audiences.setdefault((reader.recipient.language, partner, pays), []).append(reader.recipient.address)
+    for (language, partner, pays), addresses in audiences.items():
         if partner is None:
             links = {"subscription": external_url("subscriptions.detail", subscription_id=subscription.id),
                      "renew": external_url("subscriptions.renewal", subscription=subscription.id)}
@@ -193,14 +223,12 @@ def _tell(club: Club, subscription: Subscription, message: Message, end: date, i
             links["invoice"] = external_url(page_of(invoice), number=invoice.number)
             links["pay"] = external_url("payments.pay", number=invoice.number)
         queue_mail(
-            reader.recipient.address, f"renewals/{message.value}", language=reader.recipient.language,
+            addresses, f"renewals/{message.value}", language=language,
             attachments=[attachment(f"{invoice.number}.pdf", "application/pdf", invoice.pdf)] if pays else [],
             club=club, subscription=subscription, end=end, invoice=invoice, pays=pays, left_to_pay=left,
             partner=partner, links=links, renews_on=stage_day(Stage.RENEWAL, end), resources=resources,
-            days_left=days_left,
-            transfer=transfer, reference=format_reference(transfer.reference) if transfer else "")
-        sent.append(reader.recipient.address)
-    return sent
+            days_left=days_left, transfer=transfer,
+            reference=format_reference(transfer.reference) if transfer else "")
 
 
 def _transfer(invoice: Invoice, amount) -> SepaTransfer:
@@ -221,31 +249,56 @@ def record_failure(subscription_id: int, end: date, stage: Stage, day: date, err
               "attempts": RenewalFailure.attempts + 1}))
 
 
+def _chunks(items: list[queries.DueStage]):
+    """Reminders by CHUNK, each automatic renewal alone."""
+    chunk: list[queries.DueStage] = []
+    for item in items:
+        if item.stage is Stage.RENEWAL:
+            yield [item]
+            continue
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def run_renewals(day: date, today: date) -> RunReport:
     """Do every stage due on `day` (R7, R8, O1): safe to run on several hosts at once, twice, or after a crash.
 
-    A first pass skips the clubs another runner holds; a second one waits for them, so nothing is missed.
-    The e-mails wait in the outbox for `flask outbox send`.
+    A first pass skips the clubs another runner holds; a second one comes back to them, one at a time and
+    waiting for the lock, so nothing is missed, and to the items of a chunk that failed, so that one
+    subscription's failure costs the others nothing. The e-mails wait in the outbox for `flask outbox send`.
     """
     report = RunReport(day)
-    waiting = queries.due_stages(day)
+    again: list[queries.DueStage] = []
     with deferred_sending():
-        for wait in (False, True):
-            busy = []
-            for due in waiting:
-                try:
-                    result = do_stage(due.subscription_id, due.club_id, due.period.end, day, today, wait=wait)
-                except Exception as error:  # noqa: BLE001 - one subscription's failure must not stop the others
-                    _failed(report, due, day, error)
-                    continue
-                if result.outcome is Outcome.DONE:
-                    report.count(result.message)
-                elif result.outcome is Outcome.BUSY:
-                    busy.append(due)
+        for chunk in _chunks(queries.due_stages(day)):
+            try:
+                results = do_stages(chunk, day, today)
+            except Exception as error:  # noqa: BLE001 - one subscription's failure must not stop the others
+                if len(chunk) == 1:
+                    _failed(report, chunk[0], day, error)
                 else:
-                    report.skipped += 1
-            waiting = busy
+                    again.extend(chunk)
+                continue
+            again.extend(item for item, result in zip(chunk, results) if result.outcome is Outcome.BUSY)
+            _count(report, results)
+        for item in again:
+            try:
+                _count(report, do_stages([item], day, today, wait=True))
+            except Exception as error:  # noqa: BLE001 - as above
+                _failed(report, item, day, error)
     return report
+
+
+def _count(report: RunReport, results: list[Result]) -> None:
+    for result in results:
+        if result.outcome is Outcome.DONE:
+            report.count(result.message)
+        elif result.outcome is Outcome.NOTHING:
+            report.skipped += 1
 
 
 def _failed(report: RunReport, due: queries.DueStage, day: date, error: Exception) -> None:

@@ -51,11 +51,14 @@ def period_end(subscription: Subscription, period: SubscriptionPeriod, done: tup
                      paid=_renewal(period.activated_at is not None, period.invoice_id) is Renewal.PAID)
 
 
-def done_for(subscription_id: int, end: date) -> tuple[Done, ...]:
-    """The stages already done for one period's end."""
-    rows = db.session.execute(select(SubscriptionMessage.stage, SubscriptionMessage.run_day).where(
-        SubscriptionMessage.subscription_id == subscription_id, SubscriptionMessage.period_end == end))
-    return tuple(Done(stage, run_day) for stage, run_day in rows)
+def done_for_each(subscription_ids: set[int]) -> dict[tuple[int, date], tuple[Done, ...]]:
+    """The stages already done for each period's end of these subscriptions."""
+    done: dict[tuple[int, date], list[Done]] = defaultdict(list)
+    for subscription_id, end, stage, run_day in db.session.execute(
+            select(SubscriptionMessage.subscription_id, SubscriptionMessage.period_end, SubscriptionMessage.stage,
+                   SubscriptionMessage.run_day).where(SubscriptionMessage.subscription_id.in_(subscription_ids))):
+        done[(subscription_id, end)].append(Done(stage, run_day))
+    return {key: tuple(stages) for key, stages in done.items()}
 
 
 def due_stages(day: date) -> list[DueStage]:

@@ -1,0 +1,121 @@
+"""`flask renewals run` over 10,000 subscriptions due the same day: wall time and the process's peak memory.
+
+Aim (performance budget): under 60 s and 300 MB. Two runs, each `flask renewals run` in a process of its
+own on a database of its own, as cron starts it:
+- 10,000 subscriptions due for their 60-day reminder (two e-mails each);
+- BENCH_RENEWALS subscriptions (500 by default) due for their automatic renewal: an invoice each, with its
+  PDF rendered and stored at issue (I4), and two e-mails. The time per renewal gives what 10,000 would take.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+DUE = 10_000
+RENEWALS = int(os.environ.get("BENCH_RENEWALS", "500"))
+
+#: Runs the CLI in this process and prints its peak memory (ru_maxrss, in KiB on Linux) as the last line.
+_MEASURED_CLI = """
+import resource, sys
+from flask.cli import main
+sys.argv = ["flask", "--app", "app", "renewals", "run"]
+try:
+    main()
+except SystemExit as end:
+    code = end.code or 0
+else:
+    code = 0
+print("maxrss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def _database(env: dict) -> tuple[str, callable]:
+    """A database of its own for this benchmark, and how to drop it."""
+    url = env["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        path = Path(env["INSTANCE_PATH"]) / "renewals.sqlite"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    server, name = url.rsplit("/", 1)[0], f"ofa_bench_renewals_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    return f"{server}/{name}", drop
+
+
+def _due_subscriptions(url: str, env: dict, count: int, days_to_end: int, prefix: str) -> None:
+    """`count` clubs with one paid subscription each ending in `days_to_end` days, bulk-inserted."""
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from openflyers_account import create_app
+    from openflyers_account.extensions import db
+    from openflyers_account.models import Club, Offer, Subscription, SubscriptionPeriod, utcnow
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": env["SECRET_KEY"]})
+    with app.app_context():
+        upgrade()
+        offer = db.session.scalar(select(Offer.id).where(Offer.code == "business"))
+        now = utcnow()
+        db.session.execute(insert(Club), [
+            {"subdomain": f"{prefix}{index:05d}", "name": f"Aéroclub {index:05d}", "offer_id": offer,
+             "structure_email": f"club{index}@{prefix}.example", "contact_email": f"tresorier{index}@{prefix}.example",
+             "activated_resources": 1 + index % 5, "password_changed_at": now, "created_at": now}
+            for index in range(count)])
+        clubs = db.session.scalars(select(Club.id).where(Club.subdomain.like(f"{prefix}%")).order_by(Club.id)).all()
+        db.session.execute(insert(Subscription), [
+            {"club_id": club, "offer_id": offer, "term_years": 1, "created_at": now} for club in clubs])
+        subscriptions = db.session.scalars(select(Subscription.id).where(Subscription.club_id.in_(clubs))).all()
+        end = date.today() + timedelta(days=days_to_end)
+        db.session.execute(insert(SubscriptionPeriod), [
+            {"subscription_id": subscription, "offer_id": offer, "start_date": end - timedelta(days=364),
+             "end_date": end, "term_years": 1, "resources": 5, "activated_at": now} for subscription in subscriptions])
+        db.session.commit()
+        db.engine.dispose()
+
+
+def _run_job(url: str, env: dict) -> tuple[float, float, str]:
+    """Seconds and peak MB of one `flask renewals run`, and its summary line."""
+    started = time.perf_counter()
+    finished = subprocess.run([sys.executable, "-c", _MEASURED_CLI], cwd=ROOT, capture_output=True, text=True,
+                              env={**env, "DATABASE_URL": url, "FLASK_APP": "app"})
+    seconds = time.perf_counter() - started
+    lines = finished.stdout.strip().splitlines()
+    if finished.returncode != 0 or not lines or not lines[-1].startswith("maxrss_kib"):
+        raise RuntimeError(f"renewals run failed ({finished.returncode}): {finished.stdout[-2000:]}"
+                           f"{finished.stderr[-2000:]}")
+    summary = next(line for line in lines if " done, " in line)
+    return seconds, int(lines[-1].split()[1]) / 1024, summary.split(": ", 1)[1]
+
+
+def bench_renewals(env: dict) -> list[str]:
+    url, drop = _database(env)
+    try:
+        _due_subscriptions(url, env, DUE, 60, "due")
+        reminders = _run_job(url, env)
+        _due_subscriptions(url, env, RENEWALS, 30, "renew")
+        renewals = _run_job(url, env)
+    finally:
+        drop()
+    per_renewal = renewals[0] / RENEWALS
+    return [
+        f"renewals run, {DUE} subscriptions due their 60-day reminder: {reminders[0]:.1f} s, peak {reminders[1]:.0f} MB "
+        f"(aim < 60 s, < 300 MB): {reminders[2]}",
+        f"renewals run, {RENEWALS} automatic renewals (invoice, PDF, e-mails): {renewals[0]:.1f} s, "
+        f"{per_renewal * 1000:.0f} ms each, peak {renewals[1]:.0f} MB: {renewals[2]}; "
+        f"10,000 would take about {per_renewal * DUE:.0f} s",
+    ]
