@@ -190,6 +190,7 @@ RENEWAL_MESSAGES = {
     "ended": _l("Ended under notice"),
     "pay_renewal": _l("Reminder: renewal invoice unpaid"),
     "renewal_overdue": _l("Reminder: renewal still unpaid after the end date"),
+    "not_renewed": _l("Reminder: automatic invoice cancelled, not renewed"),
 }
 
 #: When, relative to the end date, each stage of the renewal job falls (R8).

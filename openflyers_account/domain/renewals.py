@@ -75,9 +75,10 @@ class Situation(enum.StrEnum):
     PERIOD_UNPAID = "period_unpaid"
 
 
-#: The stages each situation has something at, in order (R8).
+#: The stages each situation has something at, in order (R8). Renewing itself, a subscription whose automatic
+#: invoice was cancelled (to start again) is told a week before the end that it is not renewed.
 SCHEDULE: Mapping[Situation, tuple[Stage, ...]] = {
-    Situation.RENEWS_ITSELF: (Stage.REMINDER_60, Stage.RENEWAL),
+    Situation.RENEWS_ITSELF: (Stage.REMINDER_60, Stage.RENEWAL, Stage.UNPAID_7),
     Situation.UNDER_NOTICE: (Stage.REMINDER_60, Stage.REMINDER_30, Stage.ENDED),
     Situation.RENEWAL_UNPAID: (Stage.REMINDER_60, Stage.REMINDER_30, Stage.UNPAID_7, Stage.UNPAID_15),
     Situation.RENEWAL_PAID: (),
@@ -103,6 +104,8 @@ class Done:
 
     stage: Stage
     run_day: date
+    #: The invoice it issued or chased.
+    invoice_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,30 +119,39 @@ class PeriodEnd:
     done: tuple[Done, ...] = ()
     #: Whether the period itself is paid (or from before this site).
     paid: bool = True
+    #: The day the renewal came to be: the automatic renewal's run day, or the day the club's renewal invoice was
+    #: issued. Stages before it have nothing to chase.
+    renewal_since: date | None = None
 
     @property
     def situation(self) -> Situation:
         return situation(self.under_notice, self.renewal, self.paid)
 
 
-def due_stage(period: PeriodEnd, day: date) -> Stage | None:
-    """The stage to do for `period` on `day`, or None (R7, R8).
+def due_stage(period: PeriodEnd, day: date, today: date | None = None) -> Stage | None:
+    """The stage to do for `period` on `day` (replayed on `today`), or None (R7, R8).
 
-    It is the latest stage the day has reached among those the period's situation has. It is not done
-    when it (or a later stage) already was, nor when a run for its day or later already did something:
-    after a catch-up renewal five days before the end, no unpaid reminder follows the next morning.
-    Nothing is done once the look-back has passed: a period that ended long ago is let go.
+    A subscription that renews itself is renewed from the 30-day mark on, once per period: an invoice the
+    club cancelled to start again is not issued anew behind its back. Otherwise the stage is the latest the
+    day has reached among those the period's situation has, and it is not done when it (or a later stage)
+    already was, nor when a run for its day or later already did something: after a catch-up renewal five
+    days before the end, no unpaid reminder follows the next morning. A renewal is not chased for days
+    before it existed. Nothing is done once the look-back has passed, counted from the replayed day and from
+    today: a period that ended long ago is let go.
     """
-    if day > period.end + timedelta(days=LOOK_BACK_DAYS) or day < period.end - timedelta(days=LOOK_AHEAD_DAYS):
+    latest = max(day, today or day)
+    if latest > period.end + timedelta(days=LOOK_BACK_DAYS) or day < period.end - timedelta(days=LOOK_AHEAD_DAYS):
         return None
-    reached = [stage for stage in SCHEDULE[period.situation] if stage_day(stage, period.end) <= day]
+    situation = period.situation
+    if (situation is Situation.RENEWS_ITSELF and day >= stage_day(Stage.RENEWAL, period.end)
+            and not any(done.stage is Stage.RENEWAL for done in period.done)):
+        return Stage.RENEWAL
+    since = period.renewal_since if situation is Situation.RENEWAL_UNPAID else None
+    reached = [stage for stage in SCHEDULE[situation] if stage is not Stage.RENEWAL
+               and stage_day(stage, period.end) <= day and (since is None or since < stage_day(stage, period.end))]
     if not reached:
         return None
     stage = reached[-1]
-    if stage is Stage.RENEWAL:
-        # The automatic invoice is issued once per period, whatever else was sent (R8): an invoice the club
-        # cancelled to start again is not issued anew behind its back.
-        return None if any(done.stage is Stage.RENEWAL for done in period.done) else stage
     offset = STAGE_OFFSET[stage]
     if any(STAGE_OFFSET[done.stage] >= offset or done.run_day >= stage_day(stage, period.end)
            for done in period.done):
@@ -162,6 +174,8 @@ class Message(enum.StrEnum):
     PAY_RENEWAL = "pay_renewal"
     #: The period has ended and its renewal is still unpaid: the platform waits for the payment (R4).
     RENEWAL_OVERDUE = "renewal_overdue"
+    #: A week before the end, the automatic invoice was cancelled and nothing replaced it: it is not renewed.
+    NOT_RENEWED = "not_renewed"
 
 
 def message_for(situation: Situation, stage: Stage) -> Message:
@@ -172,6 +186,8 @@ def message_for(situation: Situation, stage: Stage) -> Message:
         return Message.ENDED
     if stage is Stage.UNPAID_15:
         return Message.RENEWAL_OVERDUE
+    if situation is Situation.RENEWS_ITSELF and stage is Stage.UNPAID_7:
+        return Message.NOT_RENEWED
     if situation is Situation.UNDER_NOTICE:
         return Message.ENDING
     if situation is Situation.RENEWAL_UNPAID:

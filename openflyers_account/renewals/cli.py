@@ -1,13 +1,13 @@
 """`flask renewals run [--date YYYY-MM-DD]` and `flask renewals status`: the job cron runs on every host (O1)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
 
 from ..command_line import OneLineErrors
-from ..domain.renewals import Message
+from ..domain.renewals import LOOK_BACK_DAYS, Message
 from . import operations, queries
 
 renewals_cli = AppGroup("renewals", help="Reminders, automatic renewals and ends of subscriptions.")
@@ -20,19 +20,28 @@ DONE_WORDS = {
     Message.ENDED: "subscriptions ended under notice",
     Message.PAY_RENEWAL: "reminders of an unpaid renewal",
     Message.RENEWAL_OVERDUE: "reminders of a renewal still unpaid after the end date",
+    Message.NOT_RENEWED: "reminders that a cancelled automatic renewal leaves the subscription ending",
 }
 
 
+def today() -> date:
+    """The calendar day the run happens on (the tests move it to run the job on days to come)."""
+    return date.today()
+
+
 def _day(ctx, param, value: str | None) -> date:
-    today = date.today()
+    current = today()
     if value is None:
-        return today
+        return current
     try:
         day = date.fromisoformat(value)
     except ValueError as error:
         raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from error
-    if day > today:
-        raise click.BadParameter(f"{day} is after today ({today}): a missed day can be replayed, not one to come")
+    if day > current:
+        raise click.BadParameter(f"{day} is after today ({current}): a missed day can be replayed, not one to come")
+    if day < current - timedelta(days=LOOK_BACK_DAYS):
+        raise click.BadParameter(f"{day} is more than {LOOK_BACK_DAYS} days ago: what was due then is no longer "
+                                 f"done (the subscriptions concerned have lapsed)")
     return day
 
 
@@ -44,7 +53,7 @@ def run(day: date):
     Safe on every host at once, twice the same day, or again after a crash: each message and each automatic
     invoice happens once. Exits with status 1 when something failed (see `flask renewals status`).
     """
-    report = operations.run_renewals(day, date.today())
+    report = operations.run_renewals(day, today())
     for message in Message:
         if report.done.get(message.value):
             click.echo(f"{day}: {report.done[message.value]} {DONE_WORDS[message]}")

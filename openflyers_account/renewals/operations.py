@@ -15,9 +15,9 @@ from datetime import date
 
 from flask_babel import force_locale
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..accounts.models import Club
@@ -64,6 +64,8 @@ class RunReport:
     done: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    #: (subscription, period end, stage) of what failed.
+    failed_keys: set[tuple[int, date, Stage]] = field(default_factory=set)
 
     def count(self, message: Message) -> None:
         self.done[message.value] = self.done.get(message.value, 0) + 1
@@ -82,13 +84,13 @@ def _insert(model):
 CHUNK = 50
 
 
-def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day: date, recipients: list[str],
+def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day: date,
            invoice_id: int | None) -> int | None:
     """The stage's unique row, or None when it already exists: the database decides who does it (R8)."""
     return db.session.scalar(
         _insert(SubscriptionMessage).values(
             subscription_id=subscription_id, period_end=end, stage=stage.name, message=message.name, run_day=day,
-            done_at=utcnow(), recipients=recipients, invoice_id=invoice_id)
+            done_at=utcnow(), recipients=[], invoice_id=invoice_id)
         .on_conflict_do_nothing(index_elements=["subscription_id", "period_end", "stage"])
         .returning(SubscriptionMessage.id))
 
@@ -146,27 +148,28 @@ def _do(item: queries.DueStage, loaded: _Loaded, day: date, today: date) -> Resu
     if period is None:
         return Result(Outcome.NOTHING)
     facts = queries.period_end(subscription, period, loaded.done.get((subscription.id, end), ()))
-    stage = due_stage(facts, day)
+    stage = due_stage(facts, day, today)
     if stage is None:
         return Result(Outcome.NOTHING)
     message = message_for(facts.situation, stage)
     manager = loaded.managers.get(club.id)
-    readers = _readers(club, manager)
     invoice = None
     if message in (Message.PAY_RENEWAL, Message.RENEWAL_OVERDUE):
         following = next(p for p in subscription.periods if p.start_date > end)
         invoice = db.session.get(Invoice, following.invoice_id)
-    row_id = _claim(subscription.id, end, stage, message, day, [reader.recipient.address for reader in readers],
-                    invoice.id if invoice else None)
+    row_id = _claim(subscription.id, end, stage, message, day, invoice.id if invoice else None)
     if row_id is None:
         return Result(Outcome.NOTHING)
     if stage is Stage.RENEWAL:
         invoice = renew_automatically(club.id, subscription.id, end, today, _automatic_payer(club, period, manager))
-        db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id)
-                           .values(invoice_id=invoice.id))
-    elif message is Message.ENDED:
+        if invoice is None:  # it was read under the same lock: a bug, not a case; nothing is kept
+            raise RuntimeError(f"subscription {subscription.id} could not be renewed automatically")
+    readers = _readers(club, manager, invoice)
+    db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id).values(
+        invoice_id=invoice.id if invoice else None, recipients=[reader.recipient.address for reader in readers]))
+    if message is Message.ENDED:
         audit.record(AUTOMATIC_RENEWAL, "subscription.ended", club, subscription=subscription.id, end=end.isoformat())
-    _tell(readers, club, subscription, message, end, invoice, (end - day).days)
+    _tell(readers, manager, club, subscription, message, end, invoice, (end - day).days)
     if (subscription.id, end, stage) in loaded.failed:
         db.session.execute(delete(RenewalFailure).where(
             RenewalFailure.subscription_id == subscription.id, RenewalFailure.period_end == end,
@@ -191,16 +194,19 @@ class _Reader:
     partner: Partner | None = None
 
 
-def _readers(club: Club, manager: Partner | None) -> list[_Reader]:
-    """Both the club's addresses, and the partner managing it (R8)."""
+def _readers(club: Club, manager: Partner | None, invoice: Invoice | None) -> list[_Reader]:
+    """Both the club's addresses, the partner managing it, and the partner billed for the invoice even when it no
+    longer manages the club: it owes the money (R8, B3)."""
     readers = [_Reader(recipient) for recipient in club_recipients(club)]
-    if manager is not None:
-        readers.append(_Reader(Recipient(manager.email, manager.language), manager))
+    partners = [manager] if manager is not None else []
+    if invoice is not None and invoice.partner_id is not None and invoice.partner_id != getattr(manager, "id", None):
+        partners.append(db.session.get(Partner, invoice.partner_id))
+    readers += [_Reader(Recipient(partner.email, partner.language), partner) for partner in partners]
     return readers
 
 
-def _tell(readers: list[_Reader], club: Club, subscription: Subscription, message: Message, end: date,
-          invoice: Invoice | None, days_left: int) -> None:
+def _tell(readers: list[_Reader], manager: Partner | None, club: Club, subscription: Subscription, message: Message,
+          end: date, invoice: Invoice | None, days_left: int) -> None:
     """Queue the message for every reader, in the reader's language; the invoice's buyer alone gets its amounts,
     its PDF and its payment links (R8, K5, B3). Readers who get the same words share one rendering."""
     left = position(invoice).settlement.balance_due if invoice is not None else None
@@ -215,6 +221,10 @@ def _tell(readers: list[_Reader], club: Club, subscription: Subscription, messag
         if partner is None:
             links = {"subscription": external_url("subscriptions.detail", subscription_id=subscription.id),
                      "renew": external_url("subscriptions.renewal", subscription=subscription.id)}
+        elif partner is not manager:
+            # The partner billed no longer manages the club: its invoice page is its way in.
+            links = {"subscription": external_url("partner.invoices")}
+            links["renew"] = links["subscription"]
         else:
             links = {"subscription": external_url("partner.subscription_detail", subdomain=club.subdomain,
                                                   subscription_id=subscription.id)}
@@ -249,6 +259,17 @@ def record_failure(subscription_id: int, end: date, stage: Stage, day: date, err
               "attempts": RenewalFailure.attempts + 1}))
 
 
+@use_case
+def clear_failures(day: date, still_failing: set[tuple[int, date, Stage]]) -> int:
+    """Forget the failures a run for `day` found done or no longer due: the club renewed itself meanwhile, the
+    look-back passed, another runner did it. Failures kept for a later day than this run's stay (O1)."""
+    stale = [failure.id for failure in db.session.scalars(select(RenewalFailure).where(RenewalFailure.run_day <= day))
+             if (failure.subscription_id, failure.period_end, failure.stage) not in still_failing]
+    if stale:
+        db.session.execute(delete(RenewalFailure).where(RenewalFailure.id.in_(stale)))
+    return len(stale)
+
+
 def _chunks(items: list[queries.DueStage]):
     """Reminders by CHUNK, each automatic renewal alone."""
     chunk: list[queries.DueStage] = []
@@ -274,7 +295,7 @@ def run_renewals(day: date, today: date) -> RunReport:
     report = RunReport(day)
     again: list[queries.DueStage] = []
     with deferred_sending():
-        for chunk in _chunks(queries.due_stages(day)):
+        for chunk in _chunks(queries.due_stages(day, today)):
             try:
                 results = do_stages(chunk, day, today)
             except Exception as error:  # noqa: BLE001 - one subscription's failure must not stop the others
@@ -283,13 +304,14 @@ def run_renewals(day: date, today: date) -> RunReport:
                 else:
                     again.extend(chunk)
                 continue
-            again.extend(item for item, result in zip(chunk, results) if result.outcome is Outcome.BUSY)
+            again.extend(item for item, result in zip(chunk, results, strict=True) if result.outcome is Outcome.BUSY)
             _count(report, results)
         for item in again:
             try:
                 _count(report, do_stages([item], day, today, wait=True))
             except Exception as error:  # noqa: BLE001 - as above
                 _failed(report, item, day, error)
+    clear_failures(day, report.failed_keys)
     return report
 
 
@@ -307,6 +329,7 @@ def _failed(report: RunReport, due: queries.DueStage, day: date, error: Exceptio
         log.exception("renewal stage %s of subscription %s failed", due.stage, due.subscription_id)
     report.failed.append(f"subscription {due.subscription_id} ({due.stage.value}, period ending {due.period.end}): "
                          f"{reason}")
+    report.failed_keys.add((due.subscription_id, due.period.end, due.stage))
     try:
         record_failure(due.subscription_id, due.period.end, due.stage, day, reason)
     except Exception:  # noqa: BLE001 - the report still says it failed

@@ -22,7 +22,6 @@ from ..messages import error_message
 from . import operations, queries
 from .purchase import SubscriptionOrder
 
-
 subscription_cli = AppGroup("subscription", help="Manage customers' subscriptions.")
 
 

@@ -58,9 +58,7 @@ from .purchase import (
     price_new_subscription,
     price_renewal,
 )
-
-#: How the audit log names the automatic renewal when it issues an invoice (K4).
-AUTOMATIC_RENEWAL = "automatic renewal"
+from .queries import AUTOMATIC_RENEWAL
 
 #: Why a credit note cancels an invoice at the buyer's request; printed on the credit note, in French.
 CANCELLED_ON_REQUEST = "Annulation de la facture à la demande du client"

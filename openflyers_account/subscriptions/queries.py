@@ -29,6 +29,9 @@ from .models import (
     SubscriptionPeriod,
 )
 
+#: How the audit log, and an invoice's purchase, name the automatic renewal when it buys (K4, R8).
+AUTOMATIC_RENEWAL = "automatic renewal"
+
 #: Unpaid invoices that buy a period: there is at most one per subscription (R2).
 UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
@@ -111,6 +114,12 @@ def invoices_of(subscription: Subscription) -> list[Invoice]:
         select(Invoice).where(or_(Invoice.id.in_(billed), Invoice.corrects_id.in_(billed)))
         .order_by(Invoice.id.desc())
     ))
+
+
+def renewed_automatically(invoice: Invoice) -> bool:
+    """Whether the renewal job issued this invoice (R8)."""
+    link = db.session.get(SubscriptionInvoice, invoice.id)
+    return link is not None and link.bought_by == AUTOMATIC_RENEWAL
 
 
 def purpose_of(invoice: Invoice) -> SubscriptionInvoice | None:

@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..billing import operations as billing_operations
@@ -198,9 +199,15 @@ def confirm():
                                                    "side. Nothing was issued and nothing is owed: please confirm "
                                                    "again in a moment."), status=500)
     if not _issued_for(invoice, order):
-        # R2: one unpaid renewal invoice; another tab's different choice does not replace it silently.
-        flash(_("Your renewal invoice %(number)s was already issued for another choice and is kept. To change "
-                "it, cancel this invoice, then start your renewal again.", number=invoice.number), "info")
+        # R2: one unpaid renewal invoice; another tab's different choice, or the automatic renewal that came
+        # first (R8), does not get replaced silently.
+        if queries.renewed_automatically(invoice):
+            flash(_("Your subscription renewed itself on %(day)s with invoice %(number)s, before your choice was "
+                    "confirmed. To change it, cancel this invoice, then start your renewal again.",
+                    day=format_date(invoice.issue_date, "long"), number=invoice.number), "info")
+        else:
+            flash(_("Your renewal invoice %(number)s was already issued for another choice and is kept. To change "
+                    "it, cancel this invoice, then start your renewal again.", number=invoice.number), "info")
     return redirect(url_for("billing.invoice", number=invoice.number))
 
 

@@ -173,3 +173,28 @@ def test_r4_r8_a_period_never_paid_is_not_renewed_on_top_of_its_debt():
     assert [due_stage(unpaid, on(offset)) for offset in (-60, -30, -7, 0, 15)] == [None] * 5
     # Under notice, it is still told it ends.
     assert due_stage(PeriodEnd(END, True, Renewal.NONE, paid=False), on(-30)) is Stage.REMINDER_30
+
+
+def test_r8_nothing_is_renewed_once_the_look_back_has_passed_today_whatever_day_is_replayed():
+    assert due_stage(period(), on(-30), today=on(LOOK_BACK_DAYS)) is Stage.RENEWAL
+    assert due_stage(period(), on(-30), today=on(LOOK_BACK_DAYS + 1)) is None
+
+
+def test_r8_a_cancelled_automatic_invoice_is_followed_a_week_before_the_end_by_a_not_renewed_reminder():
+    cancelled = period(done=[Done(Stage.RENEWAL, on(-30), invoice_id=7)])
+    assert due_stage(cancelled, on(-8)) is None
+    assert due_stage(cancelled, on(-7)) is Stage.UNPAID_7
+    assert message_for(cancelled.situation, Stage.UNPAID_7) is Message.NOT_RENEWED
+    assert due_stage(PeriodEnd(END, False, Renewal.NONE, (Done(Stage.RENEWAL, on(-30)), Done(Stage.UNPAID_7, on(-7)))),
+                     on(10)) is None
+
+
+@pytest.mark.parametrize(("since", "day", "expected"), [
+    (on(20), on(21), None),               # a lapsed club restarting on the invoice date: nothing overdue yet
+    (on(-29), on(-8), None),              # renewed the day after the 30-day mark: not reminded for it...
+    (on(-29), on(-7), Stage.UNPAID_7),     # ... but a week before the end, it is
+    (on(-7), on(-7), None),               # renewed the day of the 7-day mark
+])
+def test_r8_a_renewal_is_not_chased_for_days_before_it_existed(since, day, expected):
+    unpaid = PeriodEnd(END, False, Renewal.UNPAID, renewal_since=since)
+    assert due_stage(unpaid, day) is expected

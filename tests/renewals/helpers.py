@@ -2,25 +2,32 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from sqlalchemy import select
 
 from openflyers_account.extensions import db
 from openflyers_account.models import OutboxMessage, SubscriptionMessage
+from openflyers_account.renewals import cli as renewals_cli
 
 ONE_DAY = timedelta(days=1)
 
 
-def run_job(runner, day: date | None = None, command: str = "run"):
-    """`flask renewals run [--date DAY]`; the result, its output and exit code."""
-    return runner.invoke(args=["renewals", command, *(["--date", day.isoformat()] if day else [])])
+def run_job(runner, day: date | None = None, command: str = "run", today: date | None = None):
+    """`flask renewals run [--date DAY]`, on `today` (the calendar's by default); the result, its output and exit
+    code."""
+    arguments = ["renewals", command, *(["--date", day.isoformat()] if day else [])]
+    if today is None:
+        return runner.invoke(args=arguments)
+    with patch.object(renewals_cli, "today", lambda: today):
+        return runner.invoke(args=arguments)
 
 
-def run_every_day(runner, first: date, last: date | None = None) -> None:
-    """Replay every day from `first` to `last` (today by default), as an operator catching up does."""
-    day, last = first, last or date.today()
+def run_every_day(runner, first: date, last: date) -> None:
+    """Cron's daily run on every day from `first` to `last`, days to come included (the calendar is moved)."""
+    day = first
     while day <= last:
-        result = run_job(runner, day)
+        result = run_job(runner, today=day)
         assert result.exit_code == 0, (day, result.output)
         day += ONE_DAY
 

@@ -42,9 +42,9 @@ def change(model, row_id: int, **values) -> None:
 
 def test_r8_every_stage_happens_once_on_its_day_and_the_automatic_renewal_at_30_days(app, make, runner):
     club = make.club("mermoz", resources=2)
-    period = add_paid_period(club, days_to_end=-16, resources=3, po_reference="BC-2026-7")
+    period = add_paid_period(club, days_to_end=65, resources=3, po_reference="BC-2026-7")
     end = period.end_date
-    run_every_day(runner, end - timedelta(days=65))
+    run_every_day(runner, TODAY, end + timedelta(days=16))
     assert stages_done(period.subscription_id) == [
         (end - timedelta(days=60), "reminder_60", "renews_soon"),
         (end - timedelta(days=30), "renewal", "renewed"),
@@ -57,8 +57,7 @@ def test_r8_every_stage_happens_once_on_its_day_and_the_automatic_renewal_at_30_
     assert (invoice.period_start, invoice.period_end) == (end + ONE_DAY, add_years(end + ONE_DAY, 1) - ONE_DAY)
     assert (invoice.offer_code, invoice.resources, invoice.term_years, invoice.po_reference) == (
         "business", 3, 1, "BC-2026-7")
-    # Documents carry the day they are really issued, whatever day is replayed (I1).
-    assert invoice.issue_date == TODAY
+    assert invoice.issue_date == end - timedelta(days=30)
     entry = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "subscription.renewed_automatically")).one()
     assert entry.actor == "automatic renewal" and entry.details["invoice"] == invoice.number
@@ -68,10 +67,21 @@ def test_r8_every_stage_happens_once_on_its_day_and_the_automatic_renewal_at_30_
 
     # The same days again, as a second host or a restarted runner would: nothing more.
     before = len(mails())
-    run_every_day(runner, end - timedelta(days=65))
+    run_every_day(runner, TODAY, end + timedelta(days=16))
     assert len(mails()) == before and len(invoices()) == 1
     assert len(stages_done(period.subscription_id)) == 4
-    assert "0 done" in run_job(runner).output
+    assert "0 done" in run_job(runner, today=end).output
+
+
+def test_o1_a_replayed_day_issues_its_invoice_on_the_day_it_really_runs(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=25, resources=3)
+    # Cron did not run five days ago, when the 30-day mark fell: the operator replays that day today.
+    result = run_job(runner, TODAY - timedelta(days=5))
+    assert result.exit_code == 0 and "1 automatic renewals" in result.output
+    [invoice] = invoices()
+    assert invoice.issue_date == TODAY and invoice.period_start == period.end_date + ONE_DAY
+    assert stages_done(period.subscription_id) == [(TODAY - timedelta(days=5), "renewal", "renewed")]
 
 
 def test_r8_the_messages_say_what_happens_by_when_and_link_to_act(app, make, runner):
@@ -126,10 +136,10 @@ def test_r7_r8_the_renewal_takes_the_reduction_asked_in_time_never_below_the_flo
 
 def test_r7_under_notice_it_is_reminded_it_ends_then_ends_on_its_end_date_without_invoice(app, make, runner):
     club = make.club("mermoz", resources=2)
-    period = add_paid_period(club, days_to_end=-2, resources=3)
-    change(Subscription, period.subscription_id, notice_given_on=period.end_date - timedelta(days=200))
+    period = add_paid_period(club, days_to_end=70, resources=3)
+    change(Subscription, period.subscription_id, notice_given_on=TODAY - timedelta(days=100))
     end = period.end_date
-    run_every_day(runner, end - timedelta(days=70))
+    run_every_day(runner, TODAY, end + timedelta(days=2))
     assert stages_done(period.subscription_id) == [
         (end - timedelta(days=60), "reminder_60", "ending"),
         (end - timedelta(days=30), "reminder_30", "ending"),
@@ -144,9 +154,9 @@ def test_r7_under_notice_it_is_reminded_it_ends_then_ends_on_its_end_date_withou
 
 def test_r8_a_club_that_renewed_and_paid_itself_gets_no_message(app, make, runner):
     club = make.club("mermoz", resources=2)
-    period = add_paid_period(club, days_to_end=-2, resources=3)
-    add_paid_period(club, days_to_end=363, resources=3)
-    run_every_day(runner, period.end_date - timedelta(days=70))
+    period = add_paid_period(club, days_to_end=70, resources=3)
+    add_paid_period(club, days_to_end=435, resources=3)
+    run_every_day(runner, TODAY, period.end_date + timedelta(days=20))
     assert stages_done(period.subscription_id) == [] and mails() == []
 
 
@@ -160,7 +170,8 @@ def test_r8_a_run_after_days_of_downtime_renews_once_and_sends_no_stale_reminder
     assert result.exit_code == 0 and "1 done" in result.output
     assert stages_done(period.subscription_id) == [(TODAY, "renewal", "renewed")]
     assert invoices()[0].period_start == end + ONE_DAY
-    run_every_day(runner, TODAY - timedelta(days=5))
+    for days_ago in range(5, 0, -1):
+        assert run_job(runner, TODAY - timedelta(days=days_ago)).exit_code == 0
     assert len(stages_done(period.subscription_id)) == 1
 
 
@@ -262,6 +273,8 @@ def test_o1_status_says_what_is_due_what_was_done_and_what_failed(app, make, run
 @pytest.mark.parametrize(("value", "error"), [
     ("2026-13-01", "is not a date written YYYY-MM-DD"),
     ((TODAY + ONE_DAY).isoformat(), "is after today"),
+    # A mistyped year would otherwise bill every club that lapsed a year ago.
+    ((TODAY - timedelta(days=46)).isoformat(), "is more than 45 days ago"),
 ])
 def test_o1_a_bad_date_is_refused_with_a_reason_and_nothing_done(app, make, runner, value, error):
     club = make.club("mermoz", resources=2)
@@ -269,3 +282,70 @@ def test_o1_a_bad_date_is_refused_with_a_reason_and_nothing_done(app, make, runn
     result = runner.invoke(args=["renewals", "run", "--date", value])
     assert result.exit_code == 2 and error in result.output
     assert invoices() == [] and mails() == []
+
+
+def renew_as_the_club(club, resources: int = 3) -> Invoice:
+    subscription_id = db.session.scalar(select(Subscription.id).where(Subscription.club_id == club.id))
+    return subscriptions.issue_renewal(club.id, subscription_id, SubscriptionOrder("business", resources,
+                                                                                  Term.ONE_YEAR), TODAY, club)
+
+
+def test_r1_r8_a_club_restarting_after_its_end_is_not_told_its_fresh_invoice_is_overdue(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=-20, resources=3)
+    change(Subscription, period.subscription_id, notice_given_on=TODAY - timedelta(days=200))
+    assert stages_done(period.subscription_id) == []
+    renew_as_the_club(club)  # R1: the lapsed club restarts on the invoice date
+    mails_before = len(mails())
+    for later in range(0, 10):
+        assert run_job(runner, today=TODAY + timedelta(days=later)).exit_code == 0
+    assert stages_done(period.subscription_id) == [] and len(mails()) == mails_before
+
+
+def test_r8_a_cancelled_automatic_invoice_leaves_a_reminder_a_week_before_the_end(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=30, resources=3)
+    assert run_job(runner).exit_code == 0
+    [invoice] = invoices()
+    subscriptions.cancel_purchase(club.id, invoice.number, TODAY, club)  # to start again, then forgotten
+    run_every_day(runner, TODAY + ONE_DAY, period.end_date + timedelta(days=20))
+    assert [stage for _, stage, _ in stages_done(period.subscription_id)] == ["renewal", "unpaid_7"]
+    reminder = mails(ADDRESSES[0])[-1]
+    assert reminder.subject.endswith("il n’est pas renouvelé") and "/renewal?subscription=" in reminder.body_text
+    assert len(invoices()) == 2  # the invoice and its credit note: no second automatic invoice
+
+
+def test_o1_a_failure_is_forgotten_once_the_stage_is_no_longer_due(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    period = add_paid_period(club, days_to_end=30, resources=3)
+    change(Club, club.id, activated_resources=1200)
+    assert run_job(runner).exit_code == 1
+    change(Club, club.id, activated_resources=2)
+    renew_as_the_club(club)  # the club renewed itself before the next run
+    assert run_job(runner, today=TODAY + ONE_DAY).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(RenewalFailure)) == 0
+    assert "0 failed" in run_job(runner, command="status", today=TODAY + ONE_DAY).output
+    assert [stage for _, stage, _ in stages_done(period.subscription_id)] == []
+
+
+def test_r8_b3_the_partner_billed_is_chased_even_once_it_no_longer_manages_the_club(app, make, runner):
+    club = make.club("mermoz", resources=1)
+    partner = partners.add_partner("partenaire@federation.example", "Fédération", "cli", Decimal("10"), "Accord")
+    partners.link_club(partner.id, "mermoz", "cli")
+    end = TODAY + timedelta(days=30)
+    bought = subscriptions.start_subscription(club.id, SubscriptionOrder("business", 2, Term.ONE_YEAR),
+                                              add_years(end + ONE_DAY, -1), TODAY, partner,
+                                              payer=partners.partner_payer(partner, club))
+    record_payment(bought.id, bought.total_incl_vat, PaymentMethod.TRANSFER, TODAY, "test", reference="RF")
+    assert run_job(runner).exit_code == 0
+    renewal = invoices()[-1]
+    partners.unlink_club(partner.id, "mermoz", "cli")
+    before = len(mails())
+    assert run_job(runner, today=end - timedelta(days=7)).exit_code == 0
+    chased = {m.recipient: m for m in mails()[before:]}
+    assert set(chased) == {*ADDRESSES, "partenaire@federation.example"}
+    assert chased["partenaire@federation.example"].attachments[0]["filename"] == f"{renewal.number}.pdf"
+    assert f"/invoices/{renewal.number}/pay" in chased["partenaire@federation.example"].body_text
+    # B3: the club is told its renewal is unpaid, never the partner's invoice number nor amount.
+    club_copy = chased[ADDRESSES[0]]
+    assert renewal.number not in club_copy.subject + club_copy.body_text and not club_copy.attachments

@@ -4,10 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 from babel.dates import format_date
+from sqlalchemy import select
 
 from openflyers_account.extensions import db
-from openflyers_account.models import Club, StaffRole
-from tests.billing_helpers import add_paid_period
+from openflyers_account.models import Club, Invoice, StaffRole
+from tests.billing_helpers import add_paid_period, confirm_form
 from tests.renewals.helpers import run_job
 
 TODAY = date.today()
@@ -74,3 +75,19 @@ def test_r8_under_notice_the_dashboard_says_when_it_ends_not_that_it_renews(app,
     dashboard = page(client, "/")
     assert "se renouvelle avec la même offre" not in dashboard
     assert format_date(period.end_date, "long", locale="fr") in dashboard
+
+
+def test_r2_r8_a_club_confirming_after_the_automatic_renewal_is_told_and_keeps_one_invoice(app, client, make, runner,
+                                                                                         sign_in):
+    club = make.club("mermoz", resources=2)
+    add_paid_period(club, days_to_end=30, resources=3)
+    sign_in("mermoz")
+    reviewed = confirm_form(client, offer="premiere", resources=5, term=3)  # the club is on the review page...
+    assert run_job(runner).exit_code == 0                                  # ... when the job renews
+    response = client.post("/renewal/confirm", data=reviewed)
+    invoice = db.session.scalars(select(Invoice)).one()
+    assert response.headers["Location"] == f"/invoices/{invoice.number}"
+    shown = page(client, response.headers["Location"])
+    assert f"Votre abonnement s’est renouvelé automatiquement le {format_date(TODAY, 'long', locale='fr')}" in shown
+    assert "annulez cette facture, puis recommencez" in shown
+    assert (invoice.offer_code, invoice.resources, invoice.term_years) == ("business", 3, 1)

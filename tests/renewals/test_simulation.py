@@ -1,4 +1,7 @@
-"""400 days of `flask renewals run --date`, one a day, over the demo data: each message once, on its day (R7, R8)."""
+"""400 days of `flask renewals run --date`, one a day, over the demo data: each message once, on its day (R7, R8).
+
+The calendar moves a day at a time from today, as cron's daily run would see it.
+"""
 from collections import Counter
 from datetime import date, timedelta
 
@@ -15,7 +18,7 @@ from tests.renewals.helpers import mails, run_job
 
 pytestmark = pytest.mark.slow
 DAYS = 400
-FIRST = date.today() - timedelta(days=DAYS)
+FIRST = date.today()
 #: The day the partner pays the automatic invoice of Guillaumet: its unpaid reminders must not go.
 GUILLAUMET_PAYS = 173
 
@@ -27,7 +30,7 @@ def test_r7_r8_400_days_over_the_demo_data_send_each_message_once_on_its_day(app
         if offset == GUILLAUMET_PAYS:
             invoice = db.session.scalars(select(Invoice).join(Club).where(Club.subdomain == "guillaumet")).one()
             record_payment(invoice.id, invoice.total_incl_vat, PaymentMethod.TRANSFER, day, "test", reference="RF")
-        result = run_job(runner, day)
+        result = run_job(runner, day, today=day)
         assert result.exit_code == 0, (day, result.output)
 
     db.session.expire_all()
