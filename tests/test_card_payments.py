@@ -279,6 +279,7 @@ def test_m1_the_same_notification_delivered_concurrently_records_one_payment(app
     ("tampered body", 400, "bad signature"),
     ("no signature", 400, "no Demo-Signature header"),
     ("stale timestamp", 400, "stale timestamp"),
+    ("timestamp in the future", 400, "in the future"),
     ("malformed JSON", 400, "malformed notification"),
     ("unknown session", 200, "unknown checkout session"),
     ("wrong amount", 200, "amount 431.99"),
@@ -307,7 +308,8 @@ def test_m1_a_notification_that_cannot_be_trusted_or_does_not_match_records_noth
         body = demo_event(checkout, invoice.number, currency="usd")
     elif case == "another invoice number":
         body = demo_event(checkout, invoice.number, invoice_number="F-2000-00001")
-    timestamp = int(time.time()) - 301 if case == "stale timestamp" else None
+    timestamp = {"stale timestamp": int(time.time()) - 301,
+                 "timestamp in the future": int(time.time()) + 301}.get(case)
     if headers is None:
         response = deliver(client, body, secret, timestamp)
     else:

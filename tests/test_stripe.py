@@ -235,8 +235,8 @@ def test_m1_other_stripe_events_are_answered_200_and_ignored(client, invoice, op
     assert payments_of(invoice) == []
 
 
-@pytest.mark.parametrize("case", ["tampered body", "wrong secret", "old timestamp", "no signature",
-                                  "signature of another scheme", "not JSON"])
+@pytest.mark.parametrize("case", ["tampered body", "wrong secret", "old timestamp", "timestamp in the future",
+                                  "no signature", "signature of another scheme", "not JSON"])
 def test_m1_a_webhook_stripe_did_not_sign_now_is_refused(client, invoice, opened, case, caplog):
     logging.getLogger(CARD_LOG).disabled = False  # see test_card_payments.card_log
     caplog.set_level(logging.INFO, logger=CARD_LOG)
@@ -248,6 +248,8 @@ def test_m1_a_webhook_stripe_did_not_sign_now_is_refused(client, invoice, opened
         signature = stripe_signature(body, secret="whsec_someone_else")
     elif case == "old timestamp":
         signature = stripe_signature(body, timestamp=int(time.time()) - 301)
+    elif case == "timestamp in the future":
+        signature = stripe_signature(body, timestamp=int(time.time()) + 301)
     elif case == "no signature":
         signature = ""
     elif case == "signature of another scheme":

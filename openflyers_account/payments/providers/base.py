@@ -74,6 +74,15 @@ class BadNotification(Exception):
         self.reason = reason
 
 
+def check_signed_at(timestamp: int, now: float, tolerance: int) -> None:
+    """A signature is only good within `tolerance` seconds of now, either way: an old one may be a replay, one from
+    the future a forged clock or a clock gone wrong (M1)."""
+    if timestamp < now - tolerance:
+        raise BadNotification(f"stale timestamp {timestamp} (older than {tolerance} s)")
+    if timestamp > now + tolerance:
+        raise BadNotification(f"timestamp {timestamp} in the future (more than {tolerance} s ahead)")
+
+
 class ProviderUnavailable(Exception):
     """The provider could not open a checkout (network, outage, refused request)."""
 

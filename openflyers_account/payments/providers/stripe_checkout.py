@@ -5,6 +5,7 @@ nowhere else. STRIPE_API_BASE points the client at another address (the tests' l
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from .base import (
     PaymentData,
     PaymentProvider,
     ProviderUnavailable,
+    check_signed_at,
     from_minor_units,
     header_value,
     register,
@@ -76,13 +78,16 @@ class StripeProvider(PaymentProvider):
 
     def parse_notification(self, payload: bytes, headers: Mapping[str, str]) -> Notification | None:
         """The verified checkout event; other event types are None (answered 200 and ignored)."""
+        signature = header_value(headers, SIGNATURE_HEADER)
         try:
-            event = stripe.Webhook.construct_event(payload, header_value(headers, SIGNATURE_HEADER),
-                                                   self.config["STRIPE_WEBHOOK_SECRET"], tolerance=TOLERANCE)
+            event = stripe.Webhook.construct_event(payload, signature, self.config["STRIPE_WEBHOOK_SECRET"],
+                                                   tolerance=TOLERANCE)
         except stripe.SignatureVerificationError as error:
             raise BadNotification(f"bad signature: {error.user_message or error}") from error
         except ValueError as error:  # not UTF-8 or not JSON
             raise BadNotification(f"malformed notification: {error!r}") from error
+        # The library refuses old signatures only; one from the future is refused too.
+        check_signed_at(_signed_at(signature), time.time(), TOLERANCE)
         try:
             values = event.to_dict()
             if values["type"] not in PAYMENT_EVENTS:
@@ -99,3 +104,8 @@ class StripeProvider(PaymentProvider):
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadNotification(f"malformed notification: {error!r}") from error
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header the library has just verified."""
+    return int(next(item.split("=", 1)[1] for item in signature.split(",") if item.strip().startswith("t=")))
