@@ -29,11 +29,12 @@ from flask_babel import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-from .web import safe_next
+from .web import apply_body_limit, safe_next
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         card_provider.redirect_origins if card_provider else ())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # First: a view taking large uploads sets its own body limit before anything reads the body.
+    app.before_request(apply_body_limit)
     # Before CSRFProtect: a form the browser did not encode as UTF-8 reaches it empty.
     app.before_request(_refuse_unreadable_input)
     db.init_app(app)
@@ -93,6 +96,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
 
+    from .web import RowId
+
+    app.url_map.converters["id"] = RowId
     from . import models  # noqa: F401 - every area's models: the metadata Alembic and the tests see is whole
     from .subscriptions import operations as _receivers  # noqa: F401 - they listen to billing's events (R2, R4, R6)
     from .cli import register_cli
@@ -151,7 +157,10 @@ def _refuse_unreadable_input():
     if not unreadable:
         values = [*request.args.values()]
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            values += request.form.values()
+            try:
+                values += request.form.values()
+            except RequestEntityTooLarge:
+                return None  # the view says so in its own words, or the 413 page does
         unreadable = any("\x00" in value for value in values)
     if unreadable:
         return render_template("error.html", status=400, title=lazy_gettext("Unreadable characters"),

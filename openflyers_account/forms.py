@@ -66,10 +66,11 @@ def parse_euros(text: str, maximum: Decimal) -> Decimal:
     sign, units, cents = match.groups()
     if cents is not None and len(cents) > 2:
         raise ValidationError(_("Enter the amount to the cent: two decimals at most."))
-    amount = Decimal(f"{sign}{units}.{cents or '0'}").quantize(Decimal("0.01"))
+    amount = Decimal(f"{sign}{units}.{cents or '0'}")
+    # Compared before rounding: quantize() refuses numbers of more digits than the context holds (28).
     if abs(amount) > maximum:
         raise ValidationError(_("Enter at most %(maximum)s.", maximum=format_currency(maximum, "EUR")))
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 class EuroField(StringField):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -20,10 +21,11 @@ from flask import (
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
+from werkzeug.routing import IntegerConverter
 
 from .accounts.models import Club, StaffUser
-from .partners.models import Partner
 from .extensions import db, login_manager
+from .partners.models import Partner
 
 
 @login_manager.user_loader
@@ -164,3 +166,41 @@ def render_page(template: str, block: str | None = None, status: int = 200, frag
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+class RowId(IntegerConverter):
+    """`<id:name>` in a URL: a row id the database can hold (1 to 2**31 - 1); anything else is a 404, never a
+    query that fails."""
+
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+#: The highest page number a list accepts: beyond, the list is empty anyway.
+MAX_PAGE = 100_000
+
+
+def requested_page() -> int:
+    """The `page` of the query string as a page number from 1 to MAX_PAGE; anything else is the first page (U4)."""
+    text = request.args.get("page", "")
+    if not re.fullmatch(r"[0-9]{1,6}", text):
+        return 1
+    return min(max(int(text), 1), MAX_PAGE)
+
+
+def larger_body(limit: Callable[[], int]):
+    """Let a view take a body larger than MAX_CONTENT_LENGTH (an uploaded bank statement): `limit()` is set as the
+    request's limit before anything, a hook or the CSRF check, reads the body."""
+
+    def decorate(view):
+        view.body_limit = limit
+        return view
+
+    return decorate
+
+
+def apply_body_limit() -> None:
+    """Before every other hook: the body limit of the view about to answer, if it has its own."""
+    limit = getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
+    if limit is not None:
+        request.max_content_length = limit()

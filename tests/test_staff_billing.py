@@ -186,6 +186,9 @@ def test_a5_a_club_cannot_publish_prices(client, make, sign_in):
     ("12,5,0", "such as 300 or 300,00"),
     ("1000000.01", "at most €1,000,000.00"),
     ("99999999999999999999", "at most €1,000,000.00"),
+    # More digits than a Decimal context holds (28): refused as too big, not a server error.
+    ("1" * 29, "at most €1,000,000.00"),
+    ("9" * 40 + ",99", "at most €1,000,000.00"),
     ("", "This field is required."),
 ])
 def test_p1_a_bad_fee_is_a_field_error_and_publishes_nothing(client, make, admin, typed, message):

@@ -492,3 +492,17 @@ def test_m5_two_staff_confirming_the_same_statement_at_once_record_each_payment_
     assert [e.status for e in entries_of(statement_id)] == [StatementEntryStatus.CONFIRMED] * 3
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "statement.matches_confirmed")) == 1
+
+
+def test_m5_a_statement_larger_than_other_requests_may_be_reaches_the_import(app, client, agent, mermoz):
+    # Every other request stops at MAX_CONTENT_LENGTH; a statement up to STATEMENT_MAX_BYTES is read whole.
+    app.config["MAX_CONTENT_LENGTH"] = 20_000
+    app.config["STATEMENT_MAX_BYTES"] = 200_000
+    data = camt053([CamtEntry(amount=mermoz.total_incl_vat, creditor_reference=mermoz.creditor_reference,
+                              servicer_ref=f"BANKREF{n}") for n in range(60)])
+    assert 20_000 < len(data) < 200_000
+    assert imported(client, data)
+    too_big = camt053([CamtEntry(amount=Decimal("1.00"), servicer_ref=f"REF{n}") for n in range(450)])
+    assert len(too_big) > 200_000
+    response = upload(client, too_big)
+    assert response.status_code == 422 and "This file is too large" in page_text(response)

@@ -22,7 +22,7 @@ from ..subscriptions.operations import cancellable_by
 from ..subscriptions import queries as subscription_queries
 from ..subscriptions.doors import Door
 from ..subscriptions.overview import club_overview
-from ..web import partner_required, pdf_download, render_page, safe_next, signed_in_partner
+from ..web import partner_required, pdf_download, render_page, requested_page, safe_next, signed_in_partner
 from . import accounts, bp, operations, queries
 from .forms import PartnerLoginForm
 
@@ -109,17 +109,12 @@ def home():
     return redirect(url_for(".clients"))
 
 
-def _page_number() -> int:
-    # A page beyond any list is an empty page, never a number the database cannot hold.
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-
-
 @bp.get("/clients")
 @partner_required
 def clients():
     """The partner's clubs: activated and subscribed resources, next end date, state; search, pages (B2, U4)."""
     query = request.args.get("q", "")[:200]
-    page = _page_number()
+    page = requested_page()
     rows, total = queries.client_rows(signed_in_partner(), query, page, date.today())
     return render_page("partners/clients.html", rows=rows, total=total, query=query, page=page,
                        pages=max(1, -(-total // queries.CLIENTS_PER_PAGE)), block="results")

@@ -57,7 +57,7 @@ def record_payment(number: str):
     return redirect(_payments_of(number))
 
 
-@bp.post("/payments/<int:payment_id>/reverse")
+@bp.post("/payments/<id:payment_id>/reverse")
 @staff_required(admin=True)
 def reverse_payment(payment_id: int):
     """Cancel a mistaken payment with a counter-entry and a reason; nothing is deleted (M4, A5)."""

@@ -21,7 +21,7 @@ from ..subscriptions import queries as subscription_queries
 from ..subscriptions.overview import club_overview
 from ..renewals import queries as renewal_queries
 from ..subscriptions.staff_routes import staff_door
-from ..web import render_page, safe_next, signed_in_staff, staff_required
+from ..web import render_page, requested_page, safe_next, signed_in_staff, staff_required
 from . import bp
 from .forms import (
     ActivatedResourcesForm,
@@ -182,6 +182,6 @@ def set_resources(subdomain: str):
 @staff_required
 def audit():
     """The audit log, newest first."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page()
     entries = audit_log.entries(limit=51, offset=(page - 1) * 50)
     return render_page("staff/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import format_decimal, gettext as _, ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -13,7 +13,7 @@ from ..messages import error_message
 from ..models import BankStatement
 from ..payments import statements
 from ..payments.statements import StatementRefused
-from ..web import render_page, signed_in_staff, staff_required
+from ..web import larger_body, render_page, requested_page, signed_in_staff, staff_required
 from . import bp
 from .statement_forms import (
     AssignInvoiceForm,
@@ -38,7 +38,7 @@ def _refusal(error: StatementRefused) -> str:
 
 
 def _statements_page(form: StatementUploadForm, status: int = 200):
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page()
     summaries = statements.statement_summaries(limit=STATEMENTS_PER_PAGE + 1, offset=(page - 1) * STATEMENTS_PER_PAGE)
     return render_page("staff/statements.html", form=form, summaries=summaries[:STATEMENTS_PER_PAGE], page=page,
                        has_more=len(summaries) > STATEMENTS_PER_PAGE, status=status)
@@ -51,16 +51,20 @@ def statements_page():
     return _statements_page(StatementUploadForm(formdata=None))
 
 
-# A statement may be larger than MAX_CONTENT_LENGTH allows other requests, and the global CSRF check
-# would read (and refuse) the body before this view could set its own limit. The form's own
-# csrf_token field is still checked below: the view is not open to cross-site posts.
+def _upload_limit() -> int:
+    return statements.statement_max_bytes() + UPLOAD_OVERHEAD_BYTES
+
+
+# A statement may be larger than MAX_CONTENT_LENGTH allows other requests: its limit is set before any hook
+# reads the body. The global CSRF check would refuse an oversized body before this view could say why, so
+# the form's own csrf_token field is checked below instead: the view is not open to cross-site posts.
 @bp.post("/statements")
 @csrf.exempt
 @staff_required
+@larger_body(_upload_limit)
 def upload_statement():
     """Import a CAMT.053 file: new credit entries with a proposed invoice each; a refused file records nothing (M5)."""
     max_bytes = statements.statement_max_bytes()
-    request.max_content_length = max_bytes + UPLOAD_OVERHEAD_BYTES
     try:
         form = StatementUploadForm()
         valid = form.validate_on_submit()
@@ -107,14 +111,14 @@ def _statement_page(statement: BankStatement, confirm_form: ConfirmMatchesForm |
                        confirmable=sum(1 for line in lines if line.confirmable), status=status)
 
 
-@bp.get("/statements/<int:statement_id>")
+@bp.get("/statements/<id:statement_id>")
 @staff_required
 def statement(statement_id: int):
     """A statement's credit entries with their proposed invoice, ticked when the match is sure (M5)."""
     return _statement_page(_statement_or_404(statement_id))
 
 
-@bp.post("/statements/<int:statement_id>/confirm")
+@bp.post("/statements/<id:statement_id>/confirm")
 @staff_required
 def confirm_statement(statement_id: int):
     """Record a payment for every ticked entry, all in one transaction (M5, M4)."""
@@ -134,7 +138,7 @@ def confirm_statement(statement_id: int):
     return redirect(url_for(".statement", statement_id=statement.id))
 
 
-@bp.post("/statements/<int:statement_id>/entries/<int:entry_id>/assign")
+@bp.post("/statements/<id:statement_id>/entries/<id:entry_id>/assign")
 @staff_required
 def assign_statement_entry(statement_id: int, entry_id: int):
     """Choose by hand the invoice a pending entry pays (M5)."""
@@ -152,7 +156,7 @@ def assign_statement_entry(statement_id: int, entry_id: int):
     return redirect(url_for(".statement", statement_id=statement.id))
 
 
-@bp.post("/statements/<int:statement_id>/entries/<int:entry_id>/ignore")
+@bp.post("/statements/<id:statement_id>/entries/<id:entry_id>/ignore")
 @staff_required
 def ignore_statement_entry(statement_id: int, entry_id: int):
     """Set aside a pending entry that pays no invoice (M5)."""
