@@ -23,6 +23,7 @@ from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
+from .accounts import sessions
 from .accounts.models import Club, StaffUser
 from .extensions import db, login_manager
 from .partners.models import Partner
@@ -30,6 +31,12 @@ from .partners.models import Partner
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Club | StaffUser | Partner | None:
+    account = _account(user_id)
+    # A session signed out, on every device or long idle is over, even from a copy of its cookie.
+    return account if account is not None and sessions.is_open(account) else None
+
+
+def _account(user_id: str) -> Club | StaffUser | Partner | None:
     kind, _, rest = user_id.partition(":")
     if kind in ("club", "partner"):
         account_id, _, stamp = rest.partition(":")
@@ -37,7 +44,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
         account = db.session.get(model, int(account_id)) if account_id.isdigit() and len(account_id) < 10 else None
         # A session opened before the last password change is over (A2).
         return account if account is not None and account.get_id() == user_id else None
-    if kind == "staff" and rest.isdigit():
+    if kind == "staff" and rest.isdigit() and len(rest) < 10:
         staff = db.session.get(StaffUser, int(rest))
         return staff if staff is not None and staff.active else None
     return None
@@ -181,11 +188,12 @@ MAX_PAGE = 100_000
 
 
 def requested_page() -> int:
-    """The `page` of the query string as a page number from 1 to MAX_PAGE; anything else is the first page (U4)."""
+    """The `page` of the query string as a page number from 1 to MAX_PAGE (a larger one is past the end of any list,
+    an empty page); anything not a number is the first page (U4)."""
     text = request.args.get("page", "")
-    if not re.fullmatch(r"[0-9]{1,6}", text):
+    if not re.fullmatch(r"[0-9]+", text):
         return 1
-    return min(max(int(text), 1), MAX_PAGE)
+    return MAX_PAGE if len(text) > 6 else min(max(int(text), 1), MAX_PAGE)
 
 
 def larger_body(limit: Callable[[], int]):
