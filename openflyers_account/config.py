@@ -65,6 +65,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+        # Seconds a session lasts at most, and a staff session without a request (issue: lost sessions).
+        "SESSION_MAX_AGE": int(os.environ.get("SESSION_MAX_AGE", str(30 * 24 * 3600))),
+        "STAFF_IDLE_TIMEOUT": int(os.environ.get("STAFF_IDLE_TIMEOUT", str(30 * 60))),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         # The seller printed on every invoice (rule I3) and the payment instructions (M2, M3).
         "SELLER_NAME": os.environ.get("SELLER_NAME", "OpenFlyers SAS (démo)"),

@@ -5,7 +5,7 @@ imports them from there. Models hold data only: queries and commits live in the 
 """
 from __future__ import annotations
 
-from .accounts.models import AuditEntry, Club, ResourceReport, StaffRole, StaffUser
+from .accounts.models import AuditEntry, Club, ResourceReport, SignedOutSession, StaffRole, StaffUser
 from .billing.models import (
     FROZEN_INVOICE_COLUMNS,
     ChargeableService,
@@ -45,7 +45,7 @@ from .subscriptions.models import (
 
 __all__ = [
     "FROZEN_INVOICE_COLUMNS", "AuditEntry", "BankStatement", "BankStatementEntry", "CardCheckout",
-    "ChargeableService", "Club", "DeclarationStatus", "DepositSlip", "Invoice", "InvoiceKind", "InvoiceLine",
+    "ChargeableService", "Club", "DeclarationStatus", "SignedOutSession", "DepositSlip", "Invoice", "InvoiceKind", "InvoiceLine",
     "InvoiceStatus", "IssuedDocumentIsFrozen", "Money", "NumberSequence", "Offer", "OfferPrice",
     "OutboxMessage", "Partner", "PartnerClub", "Payment", "PaymentDeclaration", "PendingCharge", "PriceList", "ResourceAddition",
     "RenewalFailure", "ResourceReport", "ServicePrice", "StaffRole", "StaffUser", "StatementEntryStatus", "Subscription",

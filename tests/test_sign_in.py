@@ -62,7 +62,7 @@ def test_a1_sign_out_is_a_post_with_its_csrf_token(client, make, sign_in):
     # A GET (a link, a prefetch, an <img src>) only shows the button.
     page = client.get("/logout")
     assert page.status_code == 200
-    assert '<form method="post" action="/logout">' in page.get_data(as_text=True)
+    assert '<form method="post" action="/logout" class="actions">' in page.get_data(as_text=True)
     assert client.get("/").status_code == 200
     assert client.post("/logout").status_code == 400
     assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400

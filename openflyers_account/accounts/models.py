@@ -60,6 +60,8 @@ class Club(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     #: Changes with every password change, so reset links die once used (rule A2).
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Sessions opened before it are over: set by "sign out on every device".
+    sessions_valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: The offer the club signed up with: it decides whether staff assistance is billed (A6).
@@ -111,6 +113,8 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[StaffRole] = mapped_column(Enum(StaffRole, native_enum=False, length=10))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Sessions opened before it are over: set by "sign out on every device".
+    sessions_valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     is_staff = True
@@ -146,3 +150,16 @@ class AuditEntry(db.Model):
 
     staff: Mapped[StaffUser | None] = relationship()
     club: Mapped[Club | None] = relationship()
+
+
+class SignedOutSession(db.Model):
+    """A session its owner ended: a copy of its cookie no longer signs anyone in.
+
+    Kept while such a cookie could still be valid (SESSION_MAX_AGE), then purged at a later sign-out.
+    """
+
+    __tablename__ = "signed_out_session"
+
+    #: The random id given to the session at sign-in.
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signed_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ..domain.accounts import login_subdomain
 from ..extensions import limiter
@@ -13,7 +13,7 @@ from ..messages import error_message
 from ..partners.queries import partner_of
 from ..subscriptions.overview import club_overview
 from ..web import club_required, current_club, render_page, safe_next
-from . import bp, operations
+from . import bp, operations, sessions
 from .forms import ContactEmailsForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 
 
@@ -43,7 +43,7 @@ def login():
     if form.validate_on_submit():
         club = operations.authenticate_club(form.identifier.data, form.password.data)
         if club is not None:
-            login_user(club)
+            sessions.sign_in(club)
             return redirect(safe_next(request.args.get("next"), url_for(".dashboard")))
         form.form_errors.append(error_message("login_failed"))
     status = 422 if form.is_submitted() else 200
@@ -61,7 +61,7 @@ def logout_page():
 @bp.post("/logout")
 def logout():
     """Sign out (a form with its CSRF token)."""
-    logout_user()
+    sessions.sign_out(everywhere=request.form.get("everywhere") == "1")
     return redirect(url_for(".login"))
 
 

@@ -42,6 +42,8 @@ class Partner(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     #: Changes with every password change, so reset links and sessions die with the old password (A2).
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Sessions opened before it are over: set by "sign out on every device".
+    sessions_valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     is_staff = False

@@ -5,9 +5,10 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ..accounts.forms import ForgotPasswordForm, ResetPasswordForm
+from ..accounts import sessions
 from ..accounts.operations import AccountError
 from ..extensions import limiter
 from ..messages import error_message
@@ -48,7 +49,7 @@ def login():
     if form.validate_on_submit():
         partner = accounts.authenticate_partner(form.email.data, form.password.data)
         if partner is not None:
-            login_user(partner)
+            sessions.sign_in(partner)
             return redirect(safe_next(request.args.get("next"), url_for(".clients")))
         form.form_errors.append(error_message("partner_login_failed"))
     return render_page("partners/login.html", form=form, status=422 if form.is_submitted() else 200)
@@ -65,7 +66,7 @@ def logout_page():
 @bp.post("/logout")
 def logout():
     """Partner sign-out (a form with its CSRF token)."""
-    logout_user()
+    sessions.sign_out(everywhere=request.form.get("everywhere") == "1")
     return redirect(url_for(".login"))
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from .. import audit as audit_log
-from ..accounts import operations
+from ..accounts import operations, sessions
 from ..billing import operations as billing_operations
 from ..extensions import limiter
 from ..messages import error_message
@@ -48,7 +48,7 @@ def login():
     if form.validate_on_submit():
         staff = operations.authenticate_staff(form.email.data, form.password.data)
         if staff is not None:
-            login_user(staff)
+            sessions.sign_in(staff)
             operations.record_staff_sign_in(staff)
             return redirect(safe_next(request.args.get("next"), url_for(".home")))
         form.form_errors.append(error_message("staff_login_failed"))
@@ -66,7 +66,7 @@ def logout_page():
 @bp.post("/logout")
 def logout():
     """Staff sign-out (a form with its CSRF token)."""
-    logout_user()
+    sessions.sign_out(everywhere=request.form.get("everywhere") == "1")
     return redirect(url_for(".login"))
 
 
