@@ -123,6 +123,11 @@ MESSAGES = {
                                       "choose again. Nothing was recorded."),
     "statement_entry_no_invoice": _l("Entry %(entry)s has no proposed invoice: assign one to it first. Nothing "
                                      "was recorded."),
+    "statement_entry_likely_duplicate": _l("Entry %(entry)s looks like an entry already imported from another "
+                                           "statement: say whether it is another payment or set it aside first. "
+                                           "Nothing was recorded."),
+    "statement_entry_not_duplicate": _l("Entry %(entry)s is not marked as a likely duplicate. Reload the page. "
+                                        "Nothing was recorded."),
     "statement_entry_not_payable": _l("Entry %(entry)s cannot pay invoice %(invoice)s: the invoice is already paid "
                                       "or cancelled. Untick the entry (or assign it to another invoice), then "
                                       "confirm again. Nothing was recorded."),

@@ -506,3 +506,78 @@ def test_m5_a_statement_larger_than_other_requests_may_be_reaches_the_import(app
     assert len(too_big) > 200_000
     response = upload(client, too_big)
     assert response.status_code == 422 and "This file is too large" in page_text(response)
+
+
+# -- the same movement in a re-exported statement, without a bank reference ----------------------------
+
+
+def part_of(invoice: Invoice, **fields) -> CamtEntry:
+    """A third of the invoice, paid by transfer with its reference but no bank reference (no AcctSvcrRef)."""
+    return CamtEntry(amount=(invoice.total_incl_vat / 3).quantize(Decimal("0.01")),
+                     creditor_reference=invoice.creditor_reference, servicer_ref=None, **fields)
+
+
+def test_m5_a_transfer_without_bank_reference_re_exported_under_another_id_waits_for_staff(client, agent, mermoz):
+    first = imported(client, camt053([part_of(mermoz)], statement_id="STMT-A"))
+    [original] = entries_of(first)
+    assert confirm(client, first, [original.id]).status_code == 302
+    assert counts() == (1, 1, 1)
+
+    # The bank exports the same day again under another statement id: the entry's only key is its place.
+    second = imported(client, camt053([part_of(mermoz)], statement_id="STMT-B"))
+    [again] = entries_of(second)
+    assert again.entry_ref != original.entry_ref and again.duplicate_of_id == original.id
+    assert again.invoice_id == mermoz.id
+    page = page_text(client.get(f"/staff/statements/{second}"))
+    assert "Likely duplicate" in page and f"entry {original.entry_ref} of statement STMT-A (confirmed)" in page
+    assert checkboxes(client, second) == {}
+    assert "1 likely duplicate" in page_text(client.get("/staff/statements"))
+
+    # Posted anyway (a forged or stale form): refused, nothing recorded.
+    refused = confirm(client, second, [again.id])
+    assert refused.status_code == 422
+    assert f"Entry {again.entry_ref} looks like an entry already imported" in page_text(refused)
+    assert counts() == (2, 2, 1)
+
+    path = f"/staff/statements/{second}"
+    assert post_form(client, f"{path}/entries/{again.id}/ignore", {}, token_from=path).status_code == 302
+    [again] = entries_of(second)
+    assert again.status is StatementEntryStatus.IGNORED
+    assert counts() == (2, 2, 1) and fresh(mermoz).status is InvoiceStatus.PARTIALLY_PAID
+
+
+def test_m5_staff_keep_a_likely_duplicate_that_is_another_payment_and_confirm_it(client, agent, mermoz):
+    first = imported(client, camt053([part_of(mermoz)], statement_id="STMT-A"))
+    [original] = entries_of(first)
+    confirm(client, first, [original.id])
+    second = imported(client, camt053([part_of(mermoz)], statement_id="STMT-B"))
+    [again] = entries_of(second)
+    path = f"/staff/statements/{second}"
+
+    assert post_form(client, f"{path}/entries/{again.id}/keep", {}, token_from=path).status_code == 302
+    assert entries_of(second)[0].duplicate_of_id is None
+    assert checkboxes(client, second) == {again.id: True}
+    assert confirm(client, second, [again.id]).status_code == 302
+    assert counts() == (2, 2, 2)
+    kept = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "statement.entry_kept"))
+    assert kept.details["looked_like"] == original.entry_ref
+    # Keeping it twice (a double click) says why and changes nothing.
+    twice = post_form(client, f"{path}/entries/{again.id}/keep", {}, token_from=path)
+    assert twice.status_code == 422 and "already confirmed or set aside" in page_text(twice)
+
+
+def test_m5_only_entries_without_bank_reference_and_with_the_same_figures_are_suspected(
+        client, agent, mermoz, latecoere):
+    imported(client, camt053([part_of(mermoz), by_reference(latecoere, "BANKREF9")], statement_id="STMT-A"))
+    second = imported(client, camt053([
+        part_of(mermoz, remittance=("ACOMPTE 2",)),  # another text: another transfer
+        part_of(mermoz, booking_date=date(2026, 1, 16)),  # another day
+        part_of(mermoz, debtor_name="M DUPONT"),  # another payer
+        CamtEntry(amount=latecoere.total_incl_vat, creditor_reference=latecoere.creditor_reference,
+                  servicer_ref="BANKREF10"),  # same figures, but the bank's own reference tells them apart
+    ], statement_id="STMT-B"))
+    assert [entry.duplicate_of_id for entry in entries_of(second)] == [None] * 4
+    # Two identical movements in one statement are two payments: each has its own place in it. The same
+    # figures with another invoice's reference are another transfer too.
+    third = imported(client, camt053([part_of(latecoere), part_of(latecoere)], statement_id="STMT-C"))
+    assert [entry.duplicate_of_id for entry in entries_of(third)] == [None, None]

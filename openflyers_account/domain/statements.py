@@ -80,6 +80,9 @@ class StatementEntry:
     end_to_end_id: str | None
     #: The bank's own free text (AddtlNtryInf); some banks put the payer's text only here.
     additional_info: str | None
+    #: False when the bank gave no reference and `entry_ref` is the entry's place in this statement: the
+    #: same movement in another statement then has another `entry_ref`, and only its figures can tell.
+    has_bank_reference: bool = True
 
     @property
     def is_credit(self) -> bool:
@@ -209,10 +212,12 @@ def _entries(entry: Element, paths: _Paths, fallback_ref: str) -> list[Statement
         entry_ref = _text(transactions[0], paths.tx_servicer_ref)
     # Without a bank reference, the entry's place in this statement is what repeats when the
     # same file is imported again.
+    has_bank_reference = entry_ref is not None
     entry_ref = entry_ref or fallback_ref
     if len(transactions) <= 1:
         details = transactions[0] if transactions else None
-        return [_entry(details, paths, entry_ref, booking_date, amount, direction, additional_info)]
+        return [_entry(details, paths, entry_ref, booking_date, amount, direction, additional_info,
+                       has_bank_reference)]
     # A batch booking: each transaction has its own payer and text, so each is matched alone.
     batch = []
     for position, tx in enumerate(transactions, start=1):
@@ -220,7 +225,8 @@ def _entries(entry: Element, paths: _Paths, fallback_ref: str) -> list[Statement
         if tx_amount is None:
             tx_amount = tx.find(paths.tx_amount_details)
         amount = _amount(tx_amount, f"{where} transaction {position}")
-        batch.append(_entry(tx, paths, f"{entry_ref}/{position}", booking_date, amount, direction, additional_info))
+        batch.append(_entry(tx, paths, f"{entry_ref}/{position}", booking_date, amount, direction, additional_info,
+                            has_bank_reference))
     return batch
 
 
@@ -232,12 +238,12 @@ def _entry(
     amount: Decimal,
     direction: CreditDebit,
     additional_info: str | None,
+    has_bank_reference: bool,
 ) -> StatementEntry:
     """One statement entry from the entry's figures and its transaction details (<TxDtls>), if any."""
     if tx is None:
-        return StatementEntry(
-            entry_ref, booking_date, amount, ACCEPTED_CURRENCY, direction, None, "", None, None, additional_info
-        )
+        return StatementEntry(entry_ref, booking_date, amount, ACCEPTED_CURRENCY, direction, None, "", None, None,
+                              additional_info, has_bank_reference)
     end_to_end_id = _text(tx, paths.end_to_end_id)
     lines = (" ".join((line.text or "").split()) for line in tx.iterfind(paths.unstructured))
     return StatementEntry(
@@ -252,6 +258,7 @@ def _entry(
         creditor_reference=_text(tx, paths.creditor_ref),
         end_to_end_id=None if end_to_end_id == NOT_PROVIDED else end_to_end_id,
         additional_info=additional_info,
+        has_bank_reference=has_bank_reference,
     )
 
 

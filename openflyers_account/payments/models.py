@@ -62,7 +62,7 @@ class BankStatementEntry(db.Model):
     statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statement.id"), index=True)
     #: The bank's own reference of the entry: importing it again records nothing twice.
     entry_ref: Mapped[str] = mapped_column(String(140), unique=True)
-    booking_date: Mapped[date] = mapped_column(Date)
+    booking_date: Mapped[date] = mapped_column(Date, index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     debtor_name: Mapped[str] = mapped_column(String(200), default="")
     remittance: Mapped[str] = mapped_column(String(500), default="")
@@ -73,6 +73,9 @@ class BankStatementEntry(db.Model):
     status: Mapped[StatementEntryStatus] = mapped_column(
         Enum(StatementEntryStatus, native_enum=False, length=12), default=StatementEntryStatus.PENDING
     )
+    #: An entry of an earlier statement with the same account, day, amount, payer and text, when this one has
+    #: no bank reference: likely the same movement exported again. It waits for a staff decision (M5).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("bank_statement_entry.id"), nullable=True)
 
     statement: Mapped[BankStatement] = relationship(back_populates="entries")
     invoice: Mapped["Invoice | None"] = relationship()

@@ -96,6 +96,7 @@ def import_statement(staff: StaffUser, data: bytes, filename: str = "") -> BankS
                                day=earlier.imported_at.date())
 
     credits = _new_credits(parsed.credits)
+    earlier_twins = _earlier_twins(parsed.account_iban[:40], credits)
     invoices, invoice_ids = open_invoices()
     statement = BankStatement(statement_ref=parsed.id, account_iban=parsed.account_iban[:40],
                               file_sha256=file_sha256, imported_by=staff.email)
@@ -112,6 +113,7 @@ def import_statement(staff: StaffUser, data: bytes, filename: str = "") -> BankS
             "invoice_id": invoice_ids.get(match.invoice_number) if match.invoice_number else None,
             "match_method": match.method.value,
             "status": StatementEntryStatus.PENDING,
+            "duplicate_of_id": earlier_twins.get(_twin_key(match.entry)),
         }
         for match in match_entries(credits, invoices)
     ]
@@ -127,7 +129,8 @@ def import_statement(staff: StaffUser, data: bytes, filename: str = "") -> BankS
         raise StatementRefused("statement_import_conflict") from error
     audit.record(staff, "statement.imported", statement=parsed.id, file=filename[:200], entries=len(rows),
                  skipped=len(parsed.credits) - len(rows),
-                 proposed=sum(1 for row in rows if row["invoice_id"] is not None))
+                 proposed=sum(1 for row in rows if row["invoice_id"] is not None),
+                 likely_duplicates=sum(1 for row in rows if row["duplicate_of_id"] is not None))
     return statement
 
 
@@ -153,6 +156,32 @@ def _new_credits(credits: Iterable[StatementEntry]) -> list[StatementEntry]:
         stored.update(db.session.scalars(select(BankStatementEntry.entry_ref).where(
             BankStatementEntry.entry_ref.in_(chunk))))
     return [entry for ref, entry in unique.items() if ref not in stored]
+
+
+def _twin_key(entry: StatementEntry) -> tuple | None:
+    """What an entry without a bank reference is recognised by in another statement: day, amount, payer, text and
+    structured reference (as stored); None for an entry with a bank reference, which that reference recognises."""
+    if entry.has_bank_reference:
+        return None
+    return (entry.booking_date, entry.amount, (entry.debtor_name or "")[:200],
+            (entry.remittance_text or entry.additional_info or "")[:500], (entry.creditor_reference or "")[:40])
+
+
+def _earlier_twins(account_iban: str, credits: Iterable[StatementEntry]) -> dict[tuple, int]:
+    """For the credits without a bank reference, the earlier entry of the same account each looks the same as:
+    likely the same movement in a statement exported again under another id (M5)."""
+    days = sorted({key[0] for key in map(_twin_key, credits) if key is not None})
+    twins: dict[tuple, int] = {}
+    for chunk in _chunks(days):
+        rows = db.session.execute(
+            select(BankStatementEntry.id, BankStatementEntry.booking_date, BankStatementEntry.amount,
+                   BankStatementEntry.debtor_name, BankStatementEntry.remittance, BankStatementEntry.creditor_reference)
+            .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
+            .where(BankStatement.account_iban == account_iban, BankStatementEntry.booking_date.in_(chunk))
+            .order_by(BankStatementEntry.id))
+        for entry_id, day, amount, *texts in rows:
+            twins.setdefault((day, Decimal(str(amount)).quantize(CENT), *texts), entry_id)
+    return twins
 
 
 def open_invoices() -> tuple[list[OpenInvoice], dict[str, int]]:
@@ -219,6 +248,9 @@ def confirm_matches(staff: StaffUser, statement_id: int, entry_ids: Iterable[int
             raise StatementRefused("statement_entry_not_pending", entry=entry.entry_ref)
         if entry.invoice_id is None:
             raise StatementRefused("statement_entry_no_invoice", entry=entry.entry_ref)
+        if entry.duplicate_of_id is not None:
+            # Likely recorded already from another statement: staff say it is another payment first.
+            raise StatementRefused("statement_entry_likely_duplicate", entry=entry.entry_ref)
         # Locked before the check: a cheque recorded meanwhile must not turn this into a silent overpayment.
         invoice = lock_invoice(entry.invoice_id)
         if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in OPEN_STATUSES:
@@ -273,6 +305,19 @@ def assign_entry(staff: StaffUser, statement_id: int, entry_id: int, invoice_num
 
 
 @use_case
+def keep_entry(staff: StaffUser, statement_id: int, entry_id: int) -> BankStatementEntry:
+    """Staff checked a likely duplicate: it is another payment, to confirm like any other entry (M5)."""
+    entry = _pending_entry(statement_id, entry_id)
+    earlier = db.session.get(BankStatementEntry, entry.duplicate_of_id) if entry.duplicate_of_id else None
+    if earlier is None:
+        raise StatementRefused("statement_entry_not_duplicate", entry=entry.entry_ref)
+    entry.duplicate_of_id = None
+    audit.record(staff, "statement.entry_kept", entry=entry.entry_ref, looked_like=earlier.entry_ref,
+                 amount=str(entry.amount))
+    return entry
+
+
+@use_case
 def ignore_entry(staff: StaffUser, statement_id: int, entry_id: int) -> BankStatementEntry:
     """Set aside a pending entry that pays no invoice (a refund, a transfer between accounts) (M5)."""
     entry = _pending_entry(statement_id, entry_id)
@@ -296,6 +341,18 @@ class StatementSummary:
     #: Pending without an invoice: staff must assign or set them aside.
     unmatched: int
     ignored: int
+    #: Pending and likely already imported from another statement: staff decide (counted above too).
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class EarlierEntry:
+    """The entry of an earlier statement a new entry without a bank reference looks the same as (M5)."""
+
+    entry_ref: str
+    status: StatementEntryStatus
+    statement_id: int
+    statement_ref: str
 
 
 @dataclass(frozen=True)
@@ -308,6 +365,8 @@ class EntryLine:
     buyer_name: str
     #: The payment its confirmation recorded.
     payment: Payment | None
+    #: The earlier entry it looks the same as, when it had no bank reference: staff decide first (M5).
+    duplicate_of: EarlierEntry | None = None
 
     @property
     def pre_ticked(self) -> bool:
@@ -316,8 +375,13 @@ class EntryLine:
                 and self.invoice_status in OPEN_STATUSES)
 
     @property
+    def likely_duplicate(self) -> bool:
+        return self.entry.status is StatementEntryStatus.PENDING and self.duplicate_of is not None
+
+    @property
     def confirmable(self) -> bool:
-        return self.entry.status is StatementEntryStatus.PENDING and self.invoice_number is not None
+        return (self.entry.status is StatementEntryStatus.PENDING and self.invoice_number is not None
+                and not self.likely_duplicate)
 
 
 def statement_summaries(limit: int = 50, offset: int = 0) -> list[StatementSummary]:
@@ -327,19 +391,24 @@ def statement_summaries(limit: int = 50, offset: int = 0) -> list[StatementSumma
     if not statements:
         return []
     has_invoice = BankStatementEntry.invoice_id.is_not(None)
+    repeats = BankStatementEntry.duplicate_of_id.is_not(None)
     counts: dict[int, dict[str, int]] = {}
-    for statement_id, status, proposed, count in db.session.execute(
-            select(BankStatementEntry.statement_id, BankStatementEntry.status, has_invoice, func.count())
+    for statement_id, status, proposed, duplicate, count in db.session.execute(
+            select(BankStatementEntry.statement_id, BankStatementEntry.status, has_invoice, repeats, func.count())
             .where(BankStatementEntry.statement_id.in_([s.id for s in statements]))
-            .group_by(BankStatementEntry.statement_id, BankStatementEntry.status, has_invoice)):
+            .group_by(BankStatementEntry.statement_id, BankStatementEntry.status, has_invoice, repeats)):
         tally = counts.setdefault(statement_id, {})
         key = status.value if status is not StatementEntryStatus.PENDING else ("proposed" if proposed else "unmatched")
         tally[key] = tally.get(key, 0) + count
+        if duplicate and status is StatementEntryStatus.PENDING:
+            tally["duplicates"] = tally.get("duplicates", 0) + count
     summaries = []
     for statement in statements:
         tally = counts.get(statement.id, {})
-        summaries.append(StatementSummary(statement, sum(tally.values()), tally.get("confirmed", 0),
-                                          tally.get("proposed", 0), tally.get("unmatched", 0), tally.get("ignored", 0)))
+        summaries.append(StatementSummary(statement, sum(v for k, v in tally.items() if k != "duplicates"),
+                                          tally.get("confirmed", 0), tally.get("proposed", 0),
+                                          tally.get("unmatched", 0), tally.get("ignored", 0),
+                                          tally.get("duplicates", 0)))
     return summaries
 
 
@@ -349,11 +418,19 @@ def find_statement(statement_id: int) -> BankStatement | None:
 
 
 def statement_lines(statement_id: int) -> list[EntryLine]:
-    """The statement's entries with their proposed invoice and recorded payment, in one query (M5)."""
+    """The statement's entries with their proposed invoice, recorded payment and the earlier entry each may repeat,
+    in one query (M5)."""
+    earlier = aliased(BankStatementEntry)
+    earlier_statement = aliased(BankStatement)
     rows = db.session.execute(
-        select(BankStatementEntry, Invoice.number, Invoice.status, Invoice.buyer["name"].as_string(), Payment)
+        select(BankStatementEntry, Invoice.number, Invoice.status, Invoice.buyer["name"].as_string(), Payment,
+               earlier.entry_ref, earlier.status, earlier_statement.id, earlier_statement.statement_ref)
         .outerjoin(Invoice, Invoice.id == BankStatementEntry.invoice_id)
         .outerjoin(Payment, Payment.statement_entry_id == BankStatementEntry.id)
+        .outerjoin(earlier, earlier.id == BankStatementEntry.duplicate_of_id)
+        .outerjoin(earlier_statement, earlier_statement.id == earlier.statement_id)
         .where(BankStatementEntry.statement_id == statement_id)
         .order_by(BankStatementEntry.id))
-    return [EntryLine(entry, number, status, buyer or "", payment) for entry, number, status, buyer, payment in rows]
+    return [EntryLine(entry, number, status, buyer or "", payment,
+                      EarlierEntry(*twin) if twin[0] is not None else None)
+            for entry, number, status, buyer, payment, *twin in rows]

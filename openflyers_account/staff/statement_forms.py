@@ -60,6 +60,12 @@ class IgnoreEntryForm(FlaskForm):
     submit = SubmitField(_l("Set aside"))
 
 
+class KeepEntryForm(FlaskForm):
+    """A likely duplicate checked by staff: it is another payment (M5)."""
+
+    submit = SubmitField(_l("Another payment: keep it"))
+
+
 def upload_field_error(form: StatementUploadForm, message: str) -> None:
     """Show a refusal under the file field, where staff look after choosing the file."""
     form.statement.errors = [*form.statement.errors, message]

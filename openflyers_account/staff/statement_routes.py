@@ -1,10 +1,12 @@
 """Back-office bank statements: import a CAMT.053 file, confirm the proposed matches in one action (M5)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import format_decimal, gettext as _, ngettext
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -19,6 +21,7 @@ from .statement_forms import (
     AssignInvoiceForm,
     ConfirmMatchesForm,
     IgnoreEntryForm,
+    KeepEntryForm,
     StatementUploadForm,
     upload_field_error,
 )
@@ -156,17 +159,31 @@ def assign_statement_entry(statement_id: int, entry_id: int):
     return redirect(url_for(".statement", statement_id=statement.id))
 
 
-@bp.post("/statements/<id:statement_id>/entries/<id:entry_id>/ignore")
-@staff_required
-def ignore_statement_entry(statement_id: int, entry_id: int):
-    """Set aside a pending entry that pays no invoice (M5)."""
+def _decide(statement_id: int, entry_id: int, form: FlaskForm, decide, done: Callable[[str], str]):
+    """One staff decision on a pending entry, through `decide(staff, statement_id, entry_id)`, then back to the page."""
     statement = _statement_or_404(statement_id)
-    form = IgnoreEntryForm()
     if not form.validate_on_submit():
         return _statement_page(statement, entry_errors={entry_id: error_message("invalid")}, status=422)
     try:
-        entry = statements.ignore_entry(signed_in_staff(), statement.id, entry_id)
+        entry = decide(signed_in_staff(), statement.id, entry_id)
     except StatementRefused as error:
         return _statement_page(_statement_or_404(statement_id), entry_errors={entry_id: _refusal(error)}, status=422)
-    flash(_("Entry %(entry)s was set aside.", entry=entry.entry_ref), "success")
+    flash(done(entry.entry_ref), "success")
     return redirect(url_for(".statement", statement_id=statement.id))
+
+
+@bp.post("/statements/<id:statement_id>/entries/<id:entry_id>/ignore")
+@staff_required
+def ignore_statement_entry(statement_id: int, entry_id: int):
+    """Set aside a pending entry that pays no invoice, or a likely duplicate (M5)."""
+    return _decide(statement_id, entry_id, IgnoreEntryForm(), statements.ignore_entry,
+                   lambda entry: _("Entry %(entry)s was set aside.", entry=entry))
+
+
+@bp.post("/statements/<id:statement_id>/entries/<id:entry_id>/keep")
+@staff_required
+def keep_statement_entry(statement_id: int, entry_id: int):
+    """A likely duplicate is another payment after all: it can be confirmed like any entry (M5)."""
+    return _decide(statement_id, entry_id, KeepEntryForm(), statements.keep_entry,
+                   lambda entry: _("Entry %(entry)s is kept as another payment: tick it and confirm to record it.",
+                                   entry=entry))

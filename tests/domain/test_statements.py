@@ -123,6 +123,10 @@ def test_m5_entries_without_bank_reference_get_the_same_key_on_every_import() ->
     first, second = parse(data), parse(data)
     assert [entry.entry_ref for entry in first] == ["S-15/1", "S-15/2"]
     assert first == second
+    # Such a key says nothing outside its statement: the import compares the figures instead.
+    assert [entry.has_bank_reference for entry in first] == [False, False]
+    with_reference = parse(camt053([CamtEntry(D("10.00"), servicer_ref="B1")], statement_id="S-15"))
+    assert [entry.has_bank_reference for entry in with_reference] == [True]
 
 
 def test_m5_batch_booking_is_split_into_its_transactions() -> None:
