@@ -5,7 +5,7 @@ import functools
 import os
 from importlib import import_module
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from babel import numbers
 from flask import (
@@ -15,6 +15,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    send_from_directory,
     request,
     session,
     url_for,
@@ -29,7 +30,7 @@ from flask_babel import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
@@ -203,7 +204,34 @@ def _register_site_routes(app: Flask) -> None:
 
                 # A club or a partner gets its e-mails in the language it reads the site in (R8, K5).
                 choose_language(current_user._get_current_object(), language)
-        return redirect(safe_next(request.form.get("next"), url_for("accounts.dashboard")))
+        return redirect(_page_to_come_back_to(app, request.form.get("next")))
+
+    @app.get("/favicon.ico")
+    @limiter.exempt
+    def favicon():
+        """For the browsers and tools that ask for /favicon.ico whatever the page says."""
+        return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
+def _home() -> str:
+    """Where a person lands when there is no page to go back to: the home of their area."""
+    if current_user.is_authenticated and current_user.is_staff:
+        return url_for("staff.home")
+    if current_user.is_authenticated and current_user.is_partner:
+        return url_for("partner.clients")
+    return url_for("accounts.dashboard")
+
+
+def _page_to_come_back_to(app: Flask, target: str | None) -> str:
+    """`target` when it is a page of this site a GET can show; else the person's home (no 405 after a form)."""
+    path = safe_next(target, "")
+    if not path:
+        return _home()
+    try:
+        app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return _home()
+    return path
 
 
 def _register_errors(app: Flask) -> None:

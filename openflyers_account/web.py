@@ -212,3 +212,17 @@ def apply_body_limit() -> None:
     limit = getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
     if limit is not None:
         request.max_content_length = limit()
+
+
+def needs_confirmation() -> bool:
+    """True until the person said yes on the confirmation page: the same form posted again with `confirmed=1`."""
+    return request.form.get("confirmed") != "1"
+
+
+def confirmation_page(*, title: str, consequences: list[str], action: str, back: str, base: str) -> Response:
+    """Ask before an action that cannot be undone (a credit note, a reversal, a cancellation), saying what will
+    happen. A page, not a script: "yes" posts the same fields again, confirmed; "no" goes back (U1)."""
+    carried = [(name, value) for name, value in request.form.items(multi=True)
+               if name not in ("csrf_token", "confirmed")]
+    return render_page("confirm.html", base=base, title=title, consequences=consequences, action=action,
+                       back=back, carried=carried, target=request.path)

@@ -247,8 +247,20 @@ def test_p3_vat_follows_the_clubs_country(client, make, sign_in, country, vat_nu
 
 def test_i5_the_club_cancels_an_unpaid_renewal_with_a_credit_note_and_starts_again(client, mermoz, mailbox):
     invoice = issued(client)
-    response = post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from=f"/invoices/{invoice.number}")
+    page = f"/invoices/{invoice.number}"
+    # One tap asks first: the page says a credit note is issued for good, and changes nothing (U1).
+    asked = post_form(client, f"{page}/cancel", {}, token_from=page)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Annuler la facture {invoice.number}" in text
+    assert f"Un avoir de {format_currency(invoice.total_incl_vat, 'EUR', locale='fr_FR')} est émis" in text
+    assert "Cette action est définitive." in text
+    assert f'href="{page}"' in text  # "no" goes back to the invoice
+    assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.ISSUED
+    response = post_form(client, f"{page}/cancel", {"confirmed": "1"}, token_from=page)
     assert response.status_code == 302
+    # The next step is in sight: the subscription's page, where the renewal starts again.
+    subscription_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "/renewal" in subscription_page
     db.session.expire_all()
     credit = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice.id))
     assert credit.number == f"AV-{YEAR}-00001"
@@ -263,8 +275,8 @@ def test_i5_the_club_cancels_an_unpaid_renewal_with_a_credit_note_and_starts_aga
 
 def test_i5_a_cancelled_invoice_cannot_be_cancelled_again(client, mermoz):
     invoice = issued(client)
-    post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from=f"/invoices/{invoice.number}")
-    post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from=f"/invoices/{invoice.number}")
+    post_form(client, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from=f"/invoices/{invoice.number}")
+    post_form(client, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from=f"/invoices/{invoice.number}")
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 2
 
 
@@ -280,7 +292,7 @@ def test_a6_pending_charges_go_on_the_next_invoice_and_come_back_if_it_is_cancel
     assert "Réinitialisation du mot de passe par le support" in descriptions
     charge = db.session.scalar(select(PendingCharge))
     assert charge.invoice_id == invoice.id
-    post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from=f"/invoices/{invoice.number}")
+    post_form(client, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from=f"/invoices/{invoice.number}")
     db.session.expire_all()
     assert db.session.scalar(select(PendingCharge)).invoice_id is None
 
@@ -301,7 +313,7 @@ def test_a_club_never_reaches_another_clubs_invoice(client, make, mermoz, sign_i
     sign_in("guillaumet")
     for path in (f"/invoices/{invoice.number}", f"/invoices/{invoice.number}.pdf"):
         assert client.get(path).status_code == 404
-    response = post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from="/invoices")
+    response = post_form(client, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from="/invoices")
     assert response.status_code == 404
     assert "F-" not in client.get("/invoices").get_data(as_text=True)
     db.session.expire_all()

@@ -88,7 +88,8 @@ def publish(client, data: dict):
 
 
 def credit(client, invoice: Invoice, line_ids, reason: str = "Wrong number of resources"):
-    data = {"lines": [str(i) for i in line_ids], "reason": reason}
+    """Issue a credit note as staff do: the form, then yes on the confirmation page."""
+    data = {"lines": [str(i) for i in line_ids], "reason": reason, "confirmed": "1"}
     return post_form(client, f"/staff/invoices/{invoice.number}/credit-note", data,
                      token_from=f"/staff/invoices/{invoice.number}")
 

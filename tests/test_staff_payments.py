@@ -324,7 +324,13 @@ def test_m4_a5_only_an_admin_reverses_a_payment_with_a_reason(app, client, agent
     missing = post_form(admin, path, {"reason": ""}, token_from="/staff/")
     assert missing.status_code == 422 and len(payments_of(invoice)) == 1
 
-    response = post_form(admin, path, {"reason": "Cheque bounced"}, token_from="/staff/")
+    # First the page that says what will happen; nothing is reversed until the admin says yes (U1).
+    asked = post_form(admin, path, {"reason": "Cheque bounced"}, token_from="/staff/")
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Reverse the payment of €576.00?" in text
+    assert "This cannot be undone." in text and 'name="reason" value="Cheque bounced"' in text
+    assert len(payments_of(invoice)) == 1
+    response = post_form(admin, path, {"reason": "Cheque bounced", "confirmed": "1"}, token_from="/staff/")
     assert response.status_code == 302
     original, counter = payments_of(invoice)
     assert counter.amount == -original.amount and counter.reverses_id == original.id
@@ -333,7 +339,7 @@ def test_m4_a5_only_an_admin_reverses_a_payment_with_a_reason(app, client, agent
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payment.reversed")).one()
     assert entry.actor == ADMIN and entry.details["reason"] == "Cheque bounced"
 
-    again = post_form(admin, path, {"reason": "twice"}, token_from="/staff/")
+    again = post_form(admin, path, {"reason": "twice", "confirmed": "1"}, token_from="/staff/")
     assert again.status_code == 422 and "already been reversed" in again.get_data(as_text=True)
     assert len(payments_of(invoice)) == 2
 

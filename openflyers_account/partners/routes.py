@@ -20,10 +20,19 @@ from ..subscriptions import operations as subscription_operations
 from ..subscriptions import pages
 from ..subscriptions.forms import CancelForm
 from ..subscriptions.operations import cancellable_by
+from ..subscriptions.routes import cancel_confirmation
 from ..subscriptions import queries as subscription_queries
 from ..subscriptions.doors import Door
 from ..subscriptions.overview import club_overview
-from ..web import partner_required, pdf_download, render_page, requested_page, safe_next, signed_in_partner
+from ..web import (
+    needs_confirmation,
+    partner_required,
+    pdf_download,
+    render_page,
+    requested_page,
+    safe_next,
+    signed_in_partner,
+)
 from . import accounts, bp, operations, queries
 from .forms import PartnerLoginForm
 
@@ -189,6 +198,8 @@ def cancel(number: str):
     document = _billed_document(number)
     if not CancelForm().validate_on_submit():
         abort(400)
+    if needs_confirmation():
+        return cancel_confirmation(document, "partners/base.html", url_for(".invoice", number=number))
     try:
         credit = subscription_operations.cancel_purchase(document.club_id, number, date.today(),
                                                          signed_in_partner())

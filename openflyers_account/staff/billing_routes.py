@@ -16,7 +16,7 @@ from ..forms import show_refusal
 from ..messages import error_message
 from ..models import Invoice, InvoiceStatus, PriceList
 from ..payments import operations as payment_operations
-from ..web import pdf_download, render_page, signed_in_staff, staff_required
+from ..web import confirmation_page, needs_confirmation, pdf_download, render_page, signed_in_staff, staff_required
 from . import bp
 from .billing_forms import (
     PRICE_LIST_REFUSALS,
@@ -163,6 +163,13 @@ def credit_note(number: str):
         return _invoice_page(document, form, status=422)
     if not form.validate_on_submit():
         return _invoice_page(document, form, status=422)
+    if needs_confirmation():
+        return confirmation_page(
+            title=_("Issue a credit note for invoice %(number)s?", number=number),
+            consequences=[_("A credit note is issued for the lines chosen, with the reason: %(reason)s. It is final: a "
+                            "credit note is never withdrawn, and the club is told.", reason=form.reason.data)],
+            action=_("Yes, issue the credit note"), back=url_for(".invoice", number=number) + "#credit-note",
+            base="staff/base.html")
     try:
         credit = operations.issue_credit_note(signed_in_staff(), number, form.line_ids(), form.reason.data,
                                               today=date.today())

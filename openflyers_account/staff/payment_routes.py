@@ -9,7 +9,7 @@ from ..forms import show_refusal
 from ..messages import error_message
 from ..payments import operations
 from ..payments.errors import PaymentsError
-from ..web import signed_in_staff, staff_required
+from ..web import confirmation_page, needs_confirmation, signed_in_staff, staff_required
 from . import bp
 from .billing_routes import _document_or_404, _invoice_page
 from .payment_forms import RecordPaymentForm, ReversePaymentForm
@@ -68,6 +68,12 @@ def reverse_payment(payment_id: int):
     form = ReversePaymentForm()
     if not form.validate_on_submit():
         return _invoice_page(payment.invoice, reversal=(payment_id, form), status=422)
+    if needs_confirmation():
+        return confirmation_page(
+            title=_("Reverse the payment of %(amount)s?", amount=format_currency(payment.amount, "EUR")),
+            consequences=[_("A counter-entry cancels this payment on invoice %(number)s, with the reason: %(reason)s. "
+                            "The amount is owed again.", number=number, reason=form.reason.data)],
+            action=_("Yes, reverse the payment"), back=_payments_of(number), base="staff/base.html")
     try:
         operations.reverse_payment(payment_id, signed_in_staff(), form.reason.data)
     except PaymentsError as error:

@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_date
+from flask_babel import format_currency, format_date
 from flask_babel import gettext as _
 
 from ..billing import operations as billing_operations
@@ -15,7 +15,7 @@ from ..errors import UserError
 from ..forms import show_refusal
 from ..messages import error_message
 from ..partners.queries import partner_of
-from ..web import club_required, current_club, render_page
+from ..web import club_required, confirmation_page, current_club, needs_confirmation, render_page
 from . import bp, operations, pages, queries
 from .doors import Door
 from .errors import PriceChanged, RenewalNotOpen
@@ -109,7 +109,8 @@ def _closed_renewal(subscription: Subscription | None):
         return redirect(url_for("billing.invoice", number=existing.number))
     window = queries.renewal_window(subscription, date.today())
     if not window.is_open:
-        flash(error_message(RenewalNotOpen.code, opens_on=window.opens_on), "info")
+        # The dashboard says when renewal opens: the message only says why the club landed there.
+        flash(_("This subscription cannot be renewed yet: its card below says from when."), "info")
         return redirect(url_for("accounts.dashboard"))
     return None
 
@@ -241,16 +242,33 @@ def _review_again(form: ConfirmForm, subscription: Subscription | None, message:
 @club_required
 def cancel(number: str):
     """Cancel an unpaid invoice of a subscription; a credit note is issued for it (R2, R6, I5)."""
-    if billing_operations.club_invoice(current_club, number) is None:
+    invoice = billing_operations.club_invoice(current_club, number)
+    if invoice is None:
         abort(404)
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
+    if needs_confirmation():
+        return cancel_confirmation(invoice, "base.html", url_for("billing.invoice", number=number))
+    purpose = queries.purpose_of(invoice)
     try:
         credit = operations.cancel_purchase(current_club.id, number, date.today(), current_club._get_current_object())
     except UserError as error:
         flash(error_message(error.code, **error.params), "error")
         return redirect(url_for("billing.invoice", number=number))
-    flash(_("The invoice is cancelled by credit note %(number)s. You can start your renewal again.",
-            number=credit.number), "success")
-    return redirect(url_for("billing.invoice", number=credit.number))
+    flash(_("The invoice is cancelled by credit note %(number)s.", number=credit.number), "success")
+    # Where the person goes next: the subscription the invoice was for, to renew or add resources again.
+    if purpose is None:
+        return redirect(url_for("billing.invoice", number=credit.number))
+    return redirect(url_for("subscriptions.detail", subscription_id=purpose.subscription_id))
+
+
+def cancel_confirmation(invoice, base: str, back: str):
+    """The confirmation page before cancelling an unpaid invoice: a credit note, for good (R2, U1)."""
+    return confirmation_page(
+        title=_("Cancel invoice %(number)s?", number=invoice.number),
+        consequences=[_("A credit note of %(amount)s is issued for it: the invoice can no longer be paid, and what "
+                        "it was for (a renewal, a new subscription, added resources) is cancelled with it.",
+                        amount=format_currency(invoice.total_incl_vat, invoice.currency)),
+                      _("You can then make a new choice from the subscription's page.")],
+        action=_("Yes, cancel the invoice"), back=back, base=base)

@@ -162,8 +162,8 @@ def test_r2_b3_a_partner_cancels_its_own_unpaid_purchase_the_club_cannot(client,
     assert f"{path}/cancel" in client.get(path).get_data(as_text=True)
     club = client.application.test_client()
     post_form(club, "/login", {"identifier": "mermoz", "password": PASSWORD})
-    assert post_form(club, f"/invoices/{invoice.number}/cancel", {}, token_from="/").status_code == 404
-    response = post_form(client, f"{path}/cancel", {}, token_from=path)
+    assert post_form(club, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from="/").status_code == 404
+    response = post_form(client, f"{path}/cancel", {"confirmed": "1"}, token_from=path)
     assert response.status_code == 302
     cancelled, credit = invoices()
     assert cancelled.status.value == "cancelled" and credit.corrects_id == cancelled.id

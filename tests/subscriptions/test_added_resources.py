@@ -115,7 +115,7 @@ def test_r6_two_reviews_confirmed_are_two_additions(client, mermoz):
 def test_r6_cancelling_the_invoice_removes_the_added_resources(client, mermoz):
     add_resources(client, base(mermoz), 2)
     (invoice,) = invoices()
-    response = post_form(client, f"/invoices/{invoice.number}/cancel", {}, token_from=f"/invoices/{invoice.number}")
+    response = post_form(client, f"/invoices/{invoice.number}/cancel", {"confirmed": "1"}, token_from=f"/invoices/{invoice.number}")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.CANCELLED
@@ -136,7 +136,8 @@ def test_r6_a_period_with_added_resources_keeps_its_invoice_until_theirs_is_canc
     line_ids = re.findall(r'<input type="checkbox" name="lines" id="line-\d+" value="(\d+)"', page)
     assert line_ids
     response = post_form(client, f"/staff/invoices/{first.number}/credit-note",
-                         {"lines": line_ids, "reason": "cancelled"}, token_from=f"/staff/invoices/{first.number}")
+                         {"lines": line_ids, "reason": "cancelled", "confirmed": "1"},
+                         token_from=f"/staff/invoices/{first.number}")
     assert response.status_code == 422
     assert "ajoutées" in html_lib.unescape(response.get_data(as_text=True))
     db.session.expire_all()

@@ -242,7 +242,7 @@ def test_r2_r10_a_club_cancels_its_own_purchases_not_a_subscription_staff_starte
     sign_in("mermoz")
     page = client.get(f"/invoices/{started.number}").get_data(as_text=True)
     assert f"/invoices/{started.number}/cancel" not in page
-    response = post_form(client, f"/invoices/{started.number}/cancel", {}, token_from=f"/invoices/{started.number}")
+    response = post_form(client, f"/invoices/{started.number}/cancel", {"confirmed": "1"}, token_from=f"/invoices/{started.number}")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Invoice, started.id).status.value == "issued" and count(SubscriptionPeriod) == 2
@@ -257,7 +257,7 @@ def test_r2_an_invoice_whose_payment_is_announced_is_not_cancelled(client, make,
     path = f"/invoices/{invoice.number}"
     assert post_form(client, f"{path}/pay/cheque", {}, token_from=f"{path}/pay/cheque").status_code == 302
     assert f"{path}/cancel" not in client.get(path).get_data(as_text=True)
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_form(client, f"{path}/cancel", {"confirmed": "1"}, token_from=path)
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).status.value == "issued"
 
