@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+from datetime import date
+from decimal import Decimal
 from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -34,6 +37,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
+from .config import DEFAULT_PENALTY_RATE
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from .web import apply_body_limit, safe_next
 
@@ -284,24 +288,60 @@ def _money_in(amount, currency: str, locale: str) -> str:
     return numbers.format_currency(amount, currency, locale=locale)
 
 
+#: An amount or a count with decimals as the audit log stores it ("576.00"), and an ISO day ("2026-12-07").
+_DECIMAL = re.compile(r"-?[0-9]{1,15}\.[0-9]{1,6}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _register_template_helpers(app: Flask) -> None:
-    from .messages import audit_action_label, renewal_message_label, renewal_stage_label
+    from .messages import (
+        AUDIT_AMOUNTS,
+        audit_action_label,
+        audit_detail_label,
+        renewal_message_label,
+        renewal_stage_label,
+    )
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["audit_action_label"] = audit_action_label
+    app.jinja_env.globals["audit_detail_label"] = audit_detail_label
     app.jinja_env.globals["renewal_message_label"] = renewal_message_label
     app.jinja_env.globals["renewal_stage_label"] = renewal_stage_label
 
     @app.template_filter("audit_value")
-    def audit_value(value) -> str:
-        """An audit detail as staff read it: lists joined, yes/no for booleans, before -> after for changes."""
+    def audit_value(value, key: str = "") -> str:
+        """An audit detail as staff read it: lists joined, yes/no for booleans, before -> after for changes, amounts
+        and dates in the reader's language (K4)."""
         if isinstance(value, bool):
             return str(lazy_gettext("yes") if value else lazy_gettext("no"))
         if isinstance(value, list):
-            return ", ".join(audit_value(item) for item in value)
+            return ", ".join(audit_value(item, key) for item in value)
         if isinstance(value, dict):
-            return "; ".join(f"{key} = {audit_value(item)}" for key, item in value.items())
-        return "" if value is None else str(value)
+            return "; ".join(f"{audit_detail_label(name)} = {audit_value(item, name)}" for name, item in value.items())
+        if value is None:
+            return ""
+        text = str(value)
+        if _DECIMAL.fullmatch(text):
+            number = Decimal(text)
+            return _money_in(number, "EUR", str(get_locale())) if key in AUDIT_AMOUNTS else format_decimal(number)
+        if _ISO_DAY.fullmatch(text):
+            try:
+                return format_date(date.fromisoformat(text))
+            except ValueError:
+                return text
+        return text
+
+    @app.template_filter("country")
+    def country(code: str) -> str:
+        """A country's name in the reader's language, from its ISO code ("DE": "Allemagne")."""
+        return get_locale().territories.get((code or "").upper(), code or "")
+
+    @app.template_global()
+    def penalty_rate(rate: str) -> str:
+        """The late-payment penalty rate printed on an invoice, in the reader's language when it is the default."""
+        if rate != DEFAULT_PENALTY_RATE:
+            return rate
+        return str(lazy_gettext("three times the French legal interest rate in force"))
 
     @app.template_filter("percent")
     def percent(value) -> str:

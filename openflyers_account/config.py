@@ -14,6 +14,8 @@ from schwifty.exceptions import SchwiftyException
 #: The demo bank details `make run` prints on transfers: refused in production, they are nobody's account.
 DEMO_SELLER_IBAN = "FR7630006000011234567890189"
 DEMO_SELLER_BIC = "AGRIFRPP"
+#: The late-payment penalty rate printed on invoices unless LATE_PAYMENT_PENALTY_RATE says otherwise (I3).
+DEFAULT_PENALTY_RATE = "trois fois le taux d'intérêt légal en vigueur"
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -81,9 +83,7 @@ def from_environment(instance_path: str) -> dict:
         "SELLER_IBAN": os.environ.get("SELLER_IBAN", DEMO_SELLER_IBAN),
         "SELLER_BIC": os.environ.get("SELLER_BIC", DEMO_SELLER_BIC),
         "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),
-        "LATE_PAYMENT_PENALTY_RATE": os.environ.get(
-            "LATE_PAYMENT_PENALTY_RATE", "trois fois le taux d'intérêt légal en vigueur"
-        ),
+        "LATE_PAYMENT_PENALTY_RATE": os.environ.get("LATE_PAYMENT_PENALTY_RATE", DEFAULT_PENALTY_RATE),
         # Card payments (M1): "demo" simulates a hosted page and takes no money; production uses "stripe".
         "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "stripe" if production else "demo"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),

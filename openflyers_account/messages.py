@@ -219,6 +219,32 @@ def renewal_message_label(message: str, stage: str) -> str:
     return f"{RENEWAL_MESSAGES.get(message, message)} ({renewal_stage_label(stage)})"
 
 
+#: The words staff read for the keys of an audit entry's details (K4); an unknown key shows in plain words.
+AUDIT_DETAILS = {
+    "activated_resources": _l("activated resources"), "addresses": _l("addresses"), "after": _l("after"),
+    "amount": _l("amount"), "bank": _l("bank"), "before": _l("before"), "billed": _l("billed to"),
+    "by_renewal": _l("by the automatic renewal"), "cheques": _l("cheques"), "credit_note": _l("credit note"),
+    "discount": _l("discount"), "drawer": _l("drawer"), "email": _l("e-mail"), "end": _l("end"),
+    "entries": _l("entries"), "entry": _l("entry"), "file": _l("file"), "invoice": _l("invoice"),
+    "likely_duplicates": _l("likely duplicates"), "looked_like": _l("looked like"), "method": _l("method"),
+    "name": _l("name"), "new_invoice": _l("new invoice"), "number": _l("number"), "offer": _l("offer"),
+    "on": _l("day"), "partner": _l("partner"), "po_reference": _l("PO reference"), "prices": _l("prices"),
+    "proposed": _l("proposed"), "reason": _l("reason"), "received_on": _l("received on"),
+    "reference": _l("reference"), "resources": _l("resources"), "role": _l("role"), "services": _l("services"),
+    "skipped": _l("skipped"), "start": _l("start"), "statement": _l("statement"),
+    "subscription": _l("subscription"), "term": _l("term"), "total": _l("total"), "valid_from": _l("valid from"),
+    "structure_email": _l("structure e-mail"), "contact_email": _l("contact e-mail"), "stage": _l("stage"),
+    "period_end": _l("period end"),
+}
+#: Details that are sums of money: shown with the currency.
+AUDIT_AMOUNTS = frozenset({"amount", "total", "billed_total"})
+
+
+def audit_detail_label(key: str) -> str:
+    """The translated name of an audit detail's key (K4)."""
+    return str(AUDIT_DETAILS.get(key, key.replace("_", " ")))
+
+
 def audit_action_label(action: str) -> str:
     """The translated name of an audit log action; unknown codes show as they are."""
     return str(AUDIT_ACTIONS.get(action, action))

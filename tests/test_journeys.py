@@ -1,11 +1,20 @@
 """No dead end, no irreversible tap, no page that says the wrong thing (U1-U4): what every page shares."""
 from __future__ import annotations
 
+import html
 import re
+from datetime import date
 
 import pytest
+from babel.dates import format_date
+from sqlalchemy import select
 
-from openflyers_account.models import StaffRole
+from openflyers_account import audit
+from openflyers_account.domain.payments import PaymentMethod
+from openflyers_account.extensions import db
+from openflyers_account.models import Invoice, StaffRole
+from openflyers_account.payments.operations import record_payment
+from tests.billing_helpers import add_paid_period, renew
 from tests.conftest import PASSWORD, csrf_token, post_form
 
 
@@ -95,3 +104,47 @@ def test_u3_an_unticked_terms_box_is_marked_invalid(client, mermoz):
                          token_from=review)
     box = re.search(r'<input[^>]*name="accept_terms"[^>]*>', response.get_data(as_text=True)).group(0)
     assert 'aria-invalid="true"' in box
+
+
+def test_u3_an_invoice_says_its_term_in_words_its_buyers_country_by_name_and_its_rate_in_english(client, make,
+                                                                                                  sign_in):
+    make.club("berlin", resources=3, country="DE", vat_number="DE136695976")
+    sign_in("berlin")
+    response = renew(client, offer="business", resources="3", term="3")
+    assert response.status_code == 302
+    invoice = db.session.scalar(select(Invoice).order_by(Invoice.id.desc()))
+    assert "Ressources (avions, simulateurs), tarif annuel pour 3 ans" in [line.description for line in invoice.lines]
+    page = html.unescape(client.get(f"/invoices/{invoice.number}").get_data(as_text=True))
+    assert "Allemagne" in page and "<br>DE<" not in page
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    switch_language(client, "en", "/")
+    english = html.unescape(client.get(f"/invoices/{invoice.number}").get_data(as_text=True))
+    assert "Late-payment penalties: three times the French legal interest rate in force." in english
+    assert "Germany" in english and "trois fois le taux" not in english
+
+
+def test_k4_audit_details_are_in_the_readers_words_with_amounts_and_days_in_its_format(client, make, staff_sign_in):
+    staff = make.staff(StaffRole.STAFF)
+    with client.application.test_request_context():
+        audit.record(staff, "payment.recorded", amount="576.00", received_on="2026-01-15", method="cheque")
+        db.session.commit()
+    staff_sign_in(staff.email, PASSWORD)
+    page = html.unescape(client.get("/staff/audit").get_data(as_text=True))
+    assert "montant\xa0: 576,00\xa0€" in page.replace("\u202f", "\xa0")
+    assert "reçu le\xa0: 15 janv. 2026" in page
+    assert "amount:" not in page and "576.00" not in page
+
+
+def test_u3_a_renewal_paid_by_card_before_its_period_says_when_it_starts_not_that_it_is_active(client, make,
+                                                                                                sign_in):
+    club = make.club("mermoz", resources=3)
+    add_paid_period(club, days_to_end=30)
+    sign_in("mermoz")
+    assert renew(client, offer="business", resources="3", term="1").status_code == 302
+    invoice = db.session.scalar(select(Invoice).order_by(Invoice.id.desc()))
+    assert invoice.period_start > date.today()
+    record_payment(invoice.id, invoice.total_incl_vat, PaymentMethod.CARD, date.today(), "tests")
+    page = html.unescape(client.get(f"/invoices/{invoice.number}/pay/card/return").get_data(as_text=True))
+    start = format_date(invoice.period_start, "long", locale="fr")
+    assert f"est payé : il commence le {start}" in page.replace("\xa0", " ")
+    assert "est actif" not in page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import format_date, format_decimal, gettext as _
+from flask_babel import format_date, format_decimal, gettext as _, ngettext
 
 from ..domain import pricing
 
@@ -13,7 +13,8 @@ def line_description(line: pricing.QuoteLine, offer_name: str, partner: bool = F
     if line.kind is pricing.LineKind.BASE_FEE:
         return _("%(offer)s subscription, annual base fee", offer=offer_name)
     if line.kind is pricing.LineKind.RESOURCES:
-        return _("Resources (aircraft, simulators), annual fee for %(years)d year(s)", years=line.years)
+        return ngettext("Resources (aircraft, simulators), annual fee for %(num)d year",
+                        "Resources (aircraft, simulators), annual fee for %(num)d years", line.years)
     if line.kind is pricing.LineKind.ADDED_RESOURCES and line.proration is not None:
         days = line.proration
         return _("%(offer)s, resources added (aircraft, simulators) from %(start)s to %(end)s, %(days)d days out "

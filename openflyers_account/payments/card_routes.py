@@ -5,6 +5,7 @@ Also the demo provider's hosted page, served here only while PAYMENT_PROVIDER is
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -49,7 +50,8 @@ def card_return(number: str):
     paid = invoice.status is InvoiceStatus.PAID
     cancelled = not paid and request.args.get("cancelled") == "1"
     # htmx polls the "status" block every 2 s until the provider's notification has paid the invoice.
-    return render_page("payments/card_return.html", block="status", invoice=invoice, paid=paid, cancelled=cancelled)
+    return render_page("payments/card_return.html", block="status", invoice=invoice, paid=paid, cancelled=cancelled,
+                       today=date.today())
 
 
 def _demo_provider() -> DemoProvider:
