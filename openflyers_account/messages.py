@@ -162,6 +162,7 @@ AUDIT_ACTIONS = {
     "invoice.credited": _l("Credit note issued"),
     "partner.created": _l("Partner created"),
     "partner.discount_changed": _l("Partner discount changed"),
+    "club.discount_changed": _l("Club discount changed"),
     "partner.club_linked": _l("Club managed by a partner"),
     "partner.club_unlinked": _l("Club no longer managed by a partner"),
     "invoice.cancelled": _l("Invoice cancelled at the buyer's request"),

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from babel.dates import format_date
@@ -12,10 +14,14 @@ from sqlalchemy import select
 from openflyers_account import audit
 from openflyers_account.domain.payments import PaymentMethod
 from openflyers_account.extensions import db
-from openflyers_account.models import Invoice, StaffRole
-from openflyers_account.payments.operations import record_payment
+from openflyers_account.models import AuditEntry, Club, Invoice, StaffRole
+from openflyers_account.billing.operations import issue_credit_note
+from openflyers_account.payments.operations import declare_payment, record_payment
+from openflyers_account.subscriptions.operations import cancel_purchase
 from tests.billing_helpers import add_paid_period, renew
 from tests.conftest import PASSWORD, csrf_token, post_form
+from tests.domain.camt_factory import CamtEntry, camt053
+from tests.test_staff_payments import issue
 
 
 @pytest.fixture
@@ -148,3 +154,88 @@ def test_u3_a_renewal_paid_by_card_before_its_period_says_when_it_starts_not_tha
     start = format_date(invoice.period_start, "long", locale="fr")
     assert f"est payé : il commence le {start}" in page.replace("\xa0", " ")
     assert "est actif" not in page
+
+
+# -- staff ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(client, make, staff_sign_in):
+    staff = make.staff(StaffRole.ADMIN, email="admin@openflyers.example")
+    staff_sign_in(staff.email, PASSWORD)
+    return staff
+
+
+def test_m3_the_waiting_list_leaves_out_declarations_on_cancelled_invoices(client, make, admin):
+    mermoz, latecoere = make.club("mermoz"), make.club("latecoere")
+    kept, cancelled = issue(mermoz), issue(latecoere)
+    for club, invoice in ((mermoz, kept), (latecoere, cancelled)):
+        with client.application.test_request_context():
+            declare_payment(club, invoice.number, PaymentMethod.CHEQUE, "7654321")
+    # Staff cancel it with a credit note of all its lines: the club's word about a cheque no longer matters.
+    with client.application.test_request_context():
+        issue_credit_note(admin, cancelled.number, [line.id for line in cancelled.lines], "duplicate", date.today())
+    home = client.get("/staff/").get_data(as_text=True)
+    waiting = home[home.index('id="declarations"'):home.index('id="unpaid"')]
+    assert kept.number in waiting and cancelled.number not in waiting
+
+
+def test_m3_the_staff_invoice_page_shows_the_declared_cheque_and_fills_the_form_from_it(client, make, admin):
+    club = make.club("mermoz")
+    invoice = issue(club)
+    with client.application.test_request_context():
+        declare_payment(club, invoice.number, PaymentMethod.CHEQUE, "7654321")
+    page = html.unescape(client.get(f"/staff/invoices/{invoice.number}").get_data(as_text=True))
+    assert "le club a dit avoir envoyé un chèque n° 7654321" in page
+    assert re.search(r'<input[^>]*name="cheque_number"[^>]*value="7654321"', page)
+    assert re.search(r'<option selected value="cheque">|<option value="cheque" selected>', page)
+
+
+def test_m5_an_entry_whose_reference_is_a_cancelled_invoices_says_so(client, make, admin):
+    club = make.club("mermoz")
+    invoice = issue(club)
+    with client.application.test_request_context():
+        cancel_purchase(club.id, invoice.number, date.today(), club)
+    response = post_form(client, "/staff/statements", {"statement": (io.BytesIO(camt053([CamtEntry(
+        amount=invoice.total_incl_vat, creditor_reference=invoice.creditor_reference, servicer_ref="B1")])),
+        "releve.xml")}, token_from="/staff/statements", content_type="multipart/form-data")
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"sa référence est celle de la facture {invoice.number}, qui est annulée" in page
+
+
+@pytest.mark.parametrize("typed", ["F-{year}-00001", "f {year} 00001", " f-{year}-00001 "])
+def test_u4_staff_find_a_client_by_an_invoice_number(client, make, admin, typed):
+    club = make.club("mermoz", name="Aéroclub Jean Mermoz")
+    invoice = issue(club)
+    found = client.get("/staff/clients", query_string={"q": typed.format(year=invoice.number[2:6])})
+    page = html.unescape(found.get_data(as_text=True))
+    assert f"Facture {invoice.number} de Aéroclub Jean Mermoz" in page
+    assert f'href="/staff/invoices/{invoice.number}"' in page and 'href="/staff/clients/mermoz"' in page
+
+
+def test_p2_an_admin_sets_the_club_discount_with_a_reason_and_the_next_price_uses_it(client, make, admin, app):
+    club = make.club("mermoz", resources=3)
+    path = "/staff/clients/mermoz"
+    missing = post_form(client, f"{path}/discount", {"discount_percent": "10", "reason": ""}, token_from=path)
+    assert missing.status_code == 422
+    wrong = post_form(client, f"{path}/discount", {"discount_percent": "120", "reason": "x"}, token_from=path)
+    assert wrong.status_code == 422
+    saved = post_form(client, f"{path}/discount", {"discount_percent": "12,5", "reason": "Fédération"},
+                      token_from=path)
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Club, club.id).discount_percent == Decimal("12.50")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "club.discount_changed"))
+    assert entry.details == {"before": "0.00", "after": "12.50", "reason": "Fédération"}
+    assert "Actuellement\xa0: 12,5\xa0%." in html.unescape(client.get(path).get_data(as_text=True))
+    treasurer = app.test_client()
+    post_form(treasurer, "/login", {"identifier": "mermoz", "password": PASSWORD})
+    price = treasurer.get("/renewal/price?offer=business&resources=3&term=1", headers={"HX-Request": "true"})
+    assert "Remise club (12,5 %)" in html.unescape(price.get_data(as_text=True)).replace("\xa0", " ")
+    # A staff member who is not an administrator cannot.
+    agent = app.test_client()
+    make.staff(StaffRole.STAFF, email="agent@openflyers.example")
+    post_form(agent, "/staff/login", {"email": "agent@openflyers.example", "password": PASSWORD})
+    assert 'action="/staff/clients/mermoz/discount"' not in agent.get(path).get_data(as_text=True)
+    assert post_form(agent, f"{path}/discount", {"discount_percent": "50", "reason": "x"},
+                     token_from=path).status_code == 403

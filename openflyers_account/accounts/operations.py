@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -373,6 +374,24 @@ def add_staff(email: str, role: StaffRole, password: str, name: str = "", actor:
     db.session.flush()
     audit.record(actor, "staff.created", email=email, role=str(role))
     return staff
+
+
+@use_case
+def set_club_discount(club: Club, percent: Decimal, reason: str, staff: StaffUser) -> bool:
+    """The club's negotiated discount from now on, with the reason in the audit log (P2); issued invoices keep
+    theirs. False when it was already this one."""
+    if not staff.is_admin:
+        raise PermissionError("only administrators set a club's discount")
+    if not Decimal("0") <= percent <= Decimal("100") or percent != percent.quantize(Decimal("0.01")):
+        raise AccountError("partner_discount_invalid")
+    percent = percent.quantize(Decimal("0.01"))
+    locked = _lock_club(club.id)
+    if locked.discount_percent == percent:
+        return False
+    audit.record(staff, "club.discount_changed", locked, before=str(locked.discount_percent), after=str(percent),
+                 reason=reason.strip()[:500])
+    locked.discount_percent = percent
+    return True
 
 
 @use_case

@@ -192,8 +192,11 @@ def declare_payment(payer: object, number: str, method: PaymentMethod, note: str
 
 
 def open_declarations(invoice: Invoice | None = None) -> list[PaymentDeclaration]:
-    """Payments the clubs say they sent and staff have not seen arrive, oldest first (M2, M3)."""
-    query = select(PaymentDeclaration).where(PaymentDeclaration.status == DeclarationStatus.OPEN)
+    """Payments the clubs say they sent and staff have not seen arrive, oldest first (M2, M3): only for invoices
+    still waiting for money, never one cancelled or paid by other means since."""
+    query = (select(PaymentDeclaration).join(Invoice, Invoice.id == PaymentDeclaration.invoice_id)
+             .where(PaymentDeclaration.status == DeclarationStatus.OPEN,
+                    Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID])))
     if invoice is not None:
         query = query.where(PaymentDeclaration.invoice_id == invoice.id)
     return list(db.session.scalars(query.order_by(PaymentDeclaration.declared_at)))

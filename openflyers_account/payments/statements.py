@@ -367,6 +367,9 @@ class EntryLine:
     payment: Payment | None
     #: The earlier entry it looks the same as, when it had no bank reference: staff decide first (M5).
     duplicate_of: EarlierEntry | None = None
+    #: Unmatched, but its creditor reference is an invoice's that takes no money (cancelled or paid): which one.
+    referenced_number: str | None = None
+    referenced_status: InvoiceStatus | None = None
 
     @property
     def pre_ticked(self) -> bool:
@@ -422,15 +425,20 @@ def statement_lines(statement_id: int) -> list[EntryLine]:
     in one query (M5)."""
     earlier = aliased(BankStatementEntry)
     earlier_statement = aliased(BankStatement)
+    referenced = aliased(Invoice)
     rows = db.session.execute(
         select(BankStatementEntry, Invoice.number, Invoice.status, Invoice.buyer["name"].as_string(), Payment,
+               referenced.number, referenced.status,
                earlier.entry_ref, earlier.status, earlier_statement.id, earlier_statement.statement_ref)
         .outerjoin(Invoice, Invoice.id == BankStatementEntry.invoice_id)
         .outerjoin(Payment, Payment.statement_entry_id == BankStatementEntry.id)
+        .outerjoin(referenced, (BankStatementEntry.invoice_id.is_(None)) & (BankStatementEntry.creditor_reference != "")
+                   & (referenced.creditor_reference == BankStatementEntry.creditor_reference)
+                   & (referenced.kind == InvoiceKind.INVOICE))
         .outerjoin(earlier, earlier.id == BankStatementEntry.duplicate_of_id)
         .outerjoin(earlier_statement, earlier_statement.id == earlier.statement_id)
         .where(BankStatementEntry.statement_id == statement_id)
         .order_by(BankStatementEntry.id))
     return [EntryLine(entry, number, status, buyer or "", payment,
-                      EarlierEntry(*twin) if twin[0] is not None else None)
-            for entry, number, status, buyer, payment, *twin in rows]
+                      EarlierEntry(*twin) if twin[0] is not None else None, referenced_number, referenced_status)
+            for entry, number, status, buyer, payment, referenced_number, referenced_status, *twin in rows]

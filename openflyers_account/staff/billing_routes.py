@@ -121,15 +121,17 @@ def _invoice_page(document: Invoice, form: CreditNoteForm | None = None, status:
     if form is None and admin:
         form = _credit_form(document)
     position = None if document.is_credit_note else payment_operations.position(document)
+    declarations = [] if document.is_credit_note else payment_operations.open_declarations(document)
     if payment_form is None and position is not None and document.status != InvoiceStatus.CANCELLED:
-        payment_form = record_payment_form(document.club, position.settlement.balance_due)
+        payment_form = record_payment_form(document.club, position.settlement.balance_due,
+                                           declarations[-1] if declarations else None)
     return render_page("staff/invoice.html", invoice=document, doc=document_of(document), position=position,
                        balance=position.settlement.balance_due if position else ZERO,
                        credit_notes=[] if document.is_credit_note else operations.credit_notes_of(document),
                        credited=credited, form=form, payment_form=payment_form,
                        reverse_form=ReversePaymentForm(formdata=None) if admin else None, reversal=reversal,
                        reversed_ids={p.reverses_id for p in position.payments if p.reverses_id} if position else set(),
-                       staff_view=True, status=status)
+                       declarations=declarations, staff_view=True, status=status)
 
 
 @bp.get("/invoices/<number>")

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from ..accounts.forms import ContactEmailsForm
 from ..forms import OneTimeForm, email_field
 from ..messages import MESSAGES
+from ..partners.forms import Percent
 
 
 class StaffLoginForm(FlaskForm):
@@ -33,3 +34,14 @@ class ActivatedResourcesForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[
         DataRequired(message=MESSAGES["required"]), Length(max=500, message=_l("This is too long."))])
     submit = SubmitField(_l("Set the activated resources"))
+
+
+class ClubDiscountForm(FlaskForm):
+    """The club's negotiated discount, set by an administrator with the reason kept in the audit log (P2)."""
+
+    discount_percent = StringField(_l("Club discount (%)"), validators=[Percent()],
+                                   description=_l("Applied after the term discount to what the club buys from now "
+                                                  "on; 0 for none."))
+    reason = StringField(_l("Why this discount"), validators=[
+        DataRequired(message=MESSAGES["required"]), Length(max=500, message=_l("This is too long."))])
+    submit = SubmitField(_l("Save the club discount"))

@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..domain.payments import PaymentMethod
 from ..forms import DayField, EuroField, OneTimeForm, new_request_key, parse_euros
 from ..messages import MESSAGES
-from ..models import Club
+from ..models import Club, PaymentDeclaration
 
 #: The largest payment staff may type, in euros: anything above is a typo, not a cheque (M4).
 MAX_PAYMENT = Decimal("1000000")
@@ -100,11 +100,19 @@ class RecordPaymentForm(OneTimeForm):
         return "", ""
 
 
-def record_payment_form(club: Club, left_to_pay: Decimal) -> RecordPaymentForm:
-    """A blank form with a fresh one-time key, pre-filled with what usually applies."""
-    return RecordPaymentForm(formdata=None, data={
-        "request_key": new_request_key(), "received_on": date.today(), "method": PaymentMethod.CHEQUE.value,
-        "amount": str(left_to_pay) if left_to_pay > 0 else "", "drawer": club.name[:200]})
+def record_payment_form(club: Club, left_to_pay: Decimal,
+                        declared: PaymentDeclaration | None = None) -> RecordPaymentForm:
+    """A blank form with a fresh one-time key, pre-filled with what usually applies, and with what the club
+    declared it sent (the method, the cheque's number) when it did (M2, M3)."""
+    data = {"request_key": new_request_key(), "received_on": date.today(), "method": PaymentMethod.CHEQUE.value,
+            "amount": str(left_to_pay) if left_to_pay > 0 else "", "drawer": club.name[:200]}
+    if declared is not None:
+        data["method"] = declared.method.value
+        if declared.method is PaymentMethod.CHEQUE:
+            data["cheque_number"] = declared.note[:30]
+        else:
+            data["note"] = declared.note
+    return RecordPaymentForm(formdata=None, data=data)
 
 
 class ReversePaymentForm(FlaskForm):

@@ -5,13 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 from flask_login import current_user
 
 from .. import audit as audit_log
 from ..accounts import operations, sessions
 from ..billing import operations as billing_operations
+from ..domain.references import invoice_numbers_in_text
+from ..errors import UserError
 from ..extensions import limiter
+from ..forms import show_refusal
 from ..messages import error_message
 from ..models import Club
 from ..payments import operations as payments
@@ -24,6 +27,7 @@ from ..subscriptions.staff_routes import staff_door
 from ..web import render_page, requested_page, safe_next, signed_in_staff, staff_required
 from . import bp
 from .forms import (
+    ClubDiscountForm,
     ActivatedResourcesForm,
     SendResetForm,
     StaffEmailsForm,
@@ -96,9 +100,22 @@ def home():
 @bp.get("/clients")
 @staff_required
 def clients():
-    """Find a club by subdomain, name or e-mail address."""
+    """Find a club by subdomain, name or e-mail address, or by the number of one of its invoices or credit notes."""
     query = request.args.get("q", "")[:200]
-    return render_page("staff/clients.html", query=query, clubs=operations.search_clubs(query), block="results")
+    documents = _documents_named(query)
+    clubs = operations.search_clubs(query)
+    clubs = [*dict.fromkeys([document.club for document in documents] + clubs)]
+    return render_page("staff/clients.html", query=query, clubs=clubs, documents=documents, block="results")
+
+
+def _documents_named(query: str) -> list:
+    """The invoices and credit notes whose number the query is, typed as people do (f 2026 42, AV-2026-00003)."""
+    typed = " ".join(query.split()).upper()
+    if not typed or len(typed) > 40:
+        return []
+    candidates = [*invoice_numbers_in_text(typed), typed.replace(" ", "-")]
+    found = (billing_operations.document(number) for number in dict.fromkeys(candidates))
+    return [document for document in found if document is not None]
 
 
 def _club_or_404(subdomain: str) -> Club:
@@ -112,6 +129,9 @@ def _client_page(club: Club, status: int = 200, **forms):
     forms.setdefault("emails_form", StaffEmailsForm.blank(obj=club))
     forms.setdefault("reset_form", SendResetForm.blank())
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
+    if signed_in_staff().is_admin:
+        forms.setdefault("discount_form", ClubDiscountForm(formdata=None, discount_percent=format_decimal(
+            club.discount_percent)))
     overview = club_overview(club, date.today())
     return render_page("staff/client.html", club=club, overview=overview, door=staff_door({"subdomain": club.subdomain}),
                        manager=partner_of(club),
@@ -175,6 +195,25 @@ def set_resources(subdomain: str):
     operations.set_activated_resources(club, form.activated_resources.data, "staff", form.reason.data,
                                        staff=signed_in_staff())
     flash(_("The activated resources have been updated."), "success")
+    return redirect(url_for(".client", subdomain=club.subdomain))
+
+
+@bp.post("/clients/<subdomain>/discount")
+@staff_required(admin=True)
+def set_discount(subdomain: str):
+    """Set the club's negotiated discount, with a reason kept in the audit log (P2)."""
+    club = _club_or_404(subdomain)
+    form = ClubDiscountForm()
+    if not form.validate_on_submit():
+        return _client_page(club, status=422, discount_form=form)
+    try:
+        changed = operations.set_club_discount(club, form.discount_percent.percent, form.reason.data,
+                                               signed_in_staff())
+    except UserError as error:
+        show_refusal(form, error)
+        return _client_page(club, status=422, discount_form=form)
+    if changed:
+        flash(_("The club discount is saved: it applies to what the club buys from now on."), "success")
     return redirect(url_for(".client", subdomain=club.subdomain))
 
 
