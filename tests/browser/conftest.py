@@ -62,22 +62,63 @@ def browser():
         browser.close()
 
 
+#: What axe-core checks on every page a browser test loads: WCAG 2.1 A and AA.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+#: Runs in every page as it loads, before the page's own scripts (and outside its CSP): axe-core checks the page
+#: once it has loaded and says what it found on the console, where the watch below reads it.
+AXE_RUNNER = """
+(() => {
+  if (window.top !== window || window.__axeRunner) return;
+  window.__axeRunner = true;
+  window.addEventListener("load", () => setTimeout(async () => {
+    const result = await window.axe.run(document, %s);
+    const violations = result.violations.map((v) => ({id: v.id, targets: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
+    console.log("axe-result " + JSON.stringify({url: location.href, violations}));
+  }, 0));
+})();
+"""
+AXE_PREFIX = "axe-result "
+
+
+def axe_script() -> str:
+    """axe-core (vendored by axe-playwright-python) and the runner above, for `context.add_init_script`."""
+    import json
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script + ";\n" + AXE_RUNNER % json.dumps(AXE_OPTIONS)
+
+
 @dataclass
 class PageProblems:
     """What went wrong in the browser: console errors (CSP violations among them), uncaught script errors,
-    and sub-resources (CSS, scripts, htmx requests) answered with an error status."""
+    sub-resources (CSS, scripts, htmx requests) answered with an error status, and the WCAG 2.1 AA violations
+    axe-core finds on every page loaded."""
 
     console: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)
+    #: Pages axe-core checked, for the tests that make sure it ran.
+    checked: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.console or self.scripts or self.requests)
+        return bool(self.console or self.scripts or self.requests or self.accessibility)
 
     def watch(self, page) -> None:
+        page.context.add_init_script(script=axe_script())
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.scripts.append(str(error)))
         page.on("response", self._on_response)
+
+    def _on_axe_result(self, text: str) -> None:
+        import json
+
+        found = json.loads(text.removeprefix(AXE_PREFIX))
+        self.checked.append(found["url"])
+        for violation in found["violations"]:
+            self.accessibility.append(f"{violation['id']} on {found['url']}: {', '.join(violation['targets'])}")
 
     #: Console errors that are no fault: a page answered 400 or 422 on purpose (invalid link, form errors) is
     #: logged as "Failed to load resource" (_on_response judges statuses by request type instead); an estimate
@@ -86,7 +127,9 @@ class PageProblems:
     EXPECTED = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
 
     def _on_console(self, message) -> None:
-        if message.type == "error" and not message.text.startswith(self.EXPECTED):
+        if message.type == "log" and message.text.startswith(AXE_PREFIX):
+            self._on_axe_result(message.text)
+        elif message.type == "error" and not message.text.startswith(self.EXPECTED):
             self.console.append(f"{message.text} ({message.location.get('url', '')})")
 
     def _on_response(self, response) -> None:
@@ -107,4 +150,8 @@ def page(browser, page_problems):
     page = context.new_page()
     page_problems.watch(page)
     yield page
+    if not page.is_closed():
+        page.wait_for_timeout(300)  # the last page's check, if it is still running, reports
     context.close()
+    # Every page a browser test loads is checked by axe-core; a violation fails the test that loaded it.
+    assert not page_problems.accessibility, page_problems.accessibility

@@ -143,3 +143,26 @@ def test_the_csp_watch_sees_a_violation(page, live_server, page_problems):
     page.evaluate("document.body.setAttribute('style', 'color: red')")
     page.wait_for_timeout(100)
     assert any("Content Security Policy" in line for line in page_problems.console), page_problems
+
+
+def test_the_axe_watch_checks_every_page_and_sees_a_violation(page, live_server, page_problems):
+    """axe-core runs on each page loaded, and is not blind: an image without a text alternative is reported."""
+
+    def checked(path: str) -> bool:
+        for _ in range(50):
+            if live_server + path in page_problems.checked:
+                return True
+            page.wait_for_timeout(100)
+        return False
+
+    for path in ("/login", "/catalogue"):
+        page.goto(live_server + path)
+        assert checked(path), page_problems.checked
+    assert page_problems.accessibility == []
+    page.route(f"{live_server}/broken", lambda route: route.fulfill(content_type="text/html", body=(
+        '<!doctype html><html lang="fr"><head><title>x</title></head><body><main><h1>x</h1>'
+        '<img src="/static/favicon.svg"></main></body></html>')))
+    page.goto(f"{live_server}/broken")
+    assert checked("/broken")
+    assert any(line.startswith(f"image-alt on {live_server}/broken") for line in page_problems.accessibility)
+    page_problems.accessibility.clear()  # seen: the fixture's own check after the test stays quiet
