@@ -132,12 +132,13 @@ def test_u3_an_invoice_says_its_term_in_words_its_buyers_country_by_name_and_its
 def test_k4_audit_details_are_in_the_readers_words_with_amounts_and_days_in_its_format(client, make, staff_sign_in):
     staff = make.staff(StaffRole.STAFF)
     with client.application.test_request_context():
-        audit.record(staff, "payment.recorded", amount="576.00", received_on="2026-01-15", method="cheque")
+        audit.record(staff, "payment.recorded", amount="576.00", received_on="2026-01-15", method="cheque", bank="")
         db.session.commit()
     staff_sign_in(staff.email, PASSWORD)
     page = html.unescape(client.get("/staff/audit").get_data(as_text=True))
     assert "montant\xa0: 576,00\xa0€" in page.replace("\u202f", "\xa0")
     assert "reçu le\xa0: 15 janv. 2026" in page
+    assert "moyen\xa0: chèque" in page and "banque" not in page  # the method in words, empty details left out
     assert "amount:" not in page and "576.00" not in page
 
 
@@ -216,11 +217,11 @@ def test_u4_staff_find_a_client_by_an_invoice_number(client, make, admin, typed)
 def test_p2_an_admin_sets_the_club_discount_with_a_reason_and_the_next_price_uses_it(client, make, admin, app):
     club = make.club("mermoz", resources=3)
     path = "/staff/clients/mermoz"
-    missing = post_form(client, f"{path}/discount", {"discount_percent": "10", "reason": ""}, token_from=path)
+    missing = post_form(client, f"{path}/discount", {"discount_percent": "10", "discount_reason": ""}, token_from=path)
     assert missing.status_code == 422
-    wrong = post_form(client, f"{path}/discount", {"discount_percent": "120", "reason": "x"}, token_from=path)
+    wrong = post_form(client, f"{path}/discount", {"discount_percent": "120", "discount_reason": "x"}, token_from=path)
     assert wrong.status_code == 422
-    saved = post_form(client, f"{path}/discount", {"discount_percent": "12,5", "reason": "Fédération"},
+    saved = post_form(client, f"{path}/discount", {"discount_percent": "12,5", "discount_reason": "Fédération"},
                       token_from=path)
     assert saved.status_code == 302
     db.session.expire_all()
@@ -237,5 +238,29 @@ def test_p2_an_admin_sets_the_club_discount_with_a_reason_and_the_next_price_use
     make.staff(StaffRole.STAFF, email="agent@openflyers.example")
     post_form(agent, "/staff/login", {"email": "agent@openflyers.example", "password": PASSWORD})
     assert 'action="/staff/clients/mermoz/discount"' not in agent.get(path).get_data(as_text=True)
-    assert post_form(agent, f"{path}/discount", {"discount_percent": "50", "reason": "x"},
+    assert post_form(agent, f"{path}/discount", {"discount_percent": "50", "discount_reason": "x"},
                      token_from=path).status_code == 403
+
+
+def test_u3_after_paying_its_renewal_a_club_is_told_it_already_renewed_for_the_right_period(client, make, sign_in):
+    club = make.club("mermoz", resources=3)
+    add_paid_period(club, days_to_end=30)
+    sign_in("mermoz")
+    assert renew(client, offer="business", resources="3", term="1").status_code == 302
+    invoice = db.session.scalar(select(Invoice).order_by(Invoice.id.desc()))
+    record_payment(invoice.id, invoice.total_incl_vat, PaymentMethod.TRANSFER, date.today(), "tests")
+    response = client.get("/renewal", follow_redirects=True)
+    page = html.unescape(response.get_data(as_text=True)).replace("\xa0", " ")
+    start, end = (format_date(day, "medium", locale="fr") for day in (invoice.period_start, invoice.period_end))
+    assert "Cet abonnement est déjà renouvelé : sa carte ci-dessous montre la prochaine période." in page
+    assert f"Vous avez déjà renouvelé : la prochaine période s'étend du {start} au {end}" in page
+    assert "votre période en cours" not in page
+
+
+def test_u3_an_expired_clubs_dashboard_calls_its_period_the_last_one(client, make, sign_in):
+    club = make.club("mermoz", resources=3)
+    add_paid_period(club, days_to_end=-20)
+    sign_in("mermoz")
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    assert "Expiré" in page and "Dernière période" in page
+    assert "Période en cours" not in page

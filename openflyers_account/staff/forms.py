@@ -42,6 +42,6 @@ class ClubDiscountForm(FlaskForm):
     discount_percent = StringField(_l("Club discount (%)"), validators=[Percent()],
                                    description=_l("Applied after the term discount to what the club buys from now "
                                                   "on; 0 for none."))
-    reason = StringField(_l("Why this discount"), validators=[
+    discount_reason = StringField(_l("Why this discount"), validators=[
         DataRequired(message=MESSAGES["required"]), Length(max=500, message=_l("This is too long."))])
     submit = SubmitField(_l("Save the club discount"))

@@ -207,7 +207,7 @@ def set_discount(subdomain: str):
     if not form.validate_on_submit():
         return _client_page(club, status=422, discount_form=form)
     try:
-        changed = operations.set_club_discount(club, form.discount_percent.percent, form.reason.data,
+        changed = operations.set_club_discount(club, form.discount_percent.percent, form.discount_reason.data,
                                                signed_in_staff())
     except UserError as error:
         show_refusal(form, error)

@@ -109,8 +109,11 @@ def _closed_renewal(subscription: Subscription | None):
         return redirect(url_for("billing.invoice", number=existing.number))
     window = queries.renewal_window(subscription, date.today())
     if not window.is_open:
-        # The dashboard says when renewal opens: the message only says why the club landed there.
-        flash(_("This subscription cannot be renewed yet: its card below says from when."), "info")
+        # The dashboard says what comes next: the message only says why the club landed there.
+        if queries.view(subscription, date.today()).following is not None:
+            flash(_("This subscription is already renewed: its card below shows the next period."), "info")
+        else:
+            flash(_("This subscription cannot be renewed yet: its card below says from when."), "info")
         return redirect(url_for("accounts.dashboard"))
     return None
 

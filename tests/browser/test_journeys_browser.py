@@ -97,3 +97,69 @@ def test_u2_switching_language_on_a_page_that_answered_a_form_never_says_not_all
     assert navigation.value.status == 200
     expect(treasurer.locator("html")).to_have_attribute("lang", "en")
     expect(treasurer.get_by_role("heading", level=1)).not_to_have_text(re.compile("Not allowed|Non autorisé"))
+
+
+def test_u3_links_are_big_enough_to_tap_and_amounts_and_numbers_never_break(treasurer, live_server):
+    treasurer.goto(f"{live_server}/renewal")
+    treasurer.get_by_role("button", name="Continuer vers le récapitulatif").click()
+    treasurer.get_by_label("J'ai lu et j'accepte les conditions générales de vente.").check()
+    treasurer.get_by_role("button", name="Confirmer et émettre la facture").click()
+    for path in (treasurer.url.removeprefix(live_server), "/invoices", "/"):
+        treasurer.goto(live_server + path)
+        heights = treasurer.locator("main a, .site-footer a").evaluate_all(
+            "links => links.filter(a => a.offsetParent).map(a => [a.textContent.trim(), a.getBoundingClientRect().height])")
+        small = [(text, height) for text, height in heights if height < 24]
+        assert not small, (path, small)
+        # An amount or an invoice number on one line: as tall as one line of its own text.
+        broken = treasurer.locator("td.num, a[href*='/invoices/F-']").evaluate_all(
+            "nodes => nodes.filter(n => n.offsetParent && n.textContent.trim()).filter(n => {"
+            " const range = document.createRange(); range.selectNodeContents(n);"
+            " const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));"
+            " return tops.size > 1; }).map(n => n.textContent.trim())")
+        assert not broken, (path, broken)
+
+
+def test_u3_an_invoice_read_in_english_on_a_phone_says_everything_in_english(phone, live_server, make):
+    club = make.club("berlin", offer="business", resources=3, country="DE", vat_number="DE136695976")
+    add_paid_period(club, days_to_end=30)
+    club_sign_in(phone, live_server, "berlin", PASSWORD)
+    phone.goto(f"{live_server}/renewal")
+    phone.get_by_label("Durée d'engagement").select_option("3")
+    phone.get_by_role("button", name="Continuer vers le récapitulatif").click()
+    phone.get_by_label("J'ai lu et j'accepte les conditions générales de vente.").check()
+    phone.get_by_role("button", name="Confirmer et émettre la facture").click()
+    phone.get_by_role("button", name="English").click()
+    document = phone.locator(".invoice-document")
+    expect(document).to_contain_text("Late-payment penalties: three times the French legal interest rate in force.")
+    expect(document).to_contain_text("Germany")
+    expect(document).not_to_contain_text("trois fois")
+    # The lines were written at issue, in French as the law asks, and say the term in words.
+    expect(document).to_contain_text("tarif annuel pour 3 ans")
+
+
+def test_m3_p2_staff_see_the_declared_cheque_and_an_admin_sets_the_club_discount(page, live_server, make, app):
+    from datetime import date
+
+    from openflyers_account.accounts.operations import find_club
+    from openflyers_account.domain.payments import PaymentMethod
+    from openflyers_account.models import StaffRole
+    from openflyers_account.payments.operations import declare_payment
+    from tests.browser.test_account_browser import staff_sign_in
+    from tests.test_staff_payments import issue
+
+    club = make.club("mermoz", name="Aéroclub Jean Mermoz")
+    invoice = issue(club, date.today())
+    with app.test_request_context():
+        declare_payment(find_club("mermoz"), invoice.number, PaymentMethod.CHEQUE, "7654321")
+    make.staff(StaffRole.ADMIN, email="admin@openflyers.example")
+    staff_sign_in(page, live_server, "admin@openflyers.example")
+    page.get_by_role("searchbox").fill(invoice.number)  # the staff home's search, by invoice number
+    page.get_by_role("link", name="ouvrir").click()
+    expect(page.locator(".declaration")).to_contain_text("un chèque n° 7654321")
+    expect(page.get_by_label("Numéro de chèque")).to_have_value("7654321")
+    page.goto(f"{live_server}/staff/clients/mermoz")
+    page.get_by_label("Remise du club (%)").fill("12,5")
+    page.get_by_label("Motif de la remise").fill("Accord fédéral")
+    page.get_by_role("button", name="Enregistrer la remise du club").click()
+    expect(page.locator(".flash-success")).to_contain_text("La remise du club est enregistrée")
+    expect(page.get_by_text("Actuellement : 12,5 %.")).to_be_visible()
