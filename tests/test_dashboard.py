@@ -1,11 +1,10 @@
 """The club's dashboard (R1, R2, R4, P4) and customer record."""
 import html
-from datetime import date, timedelta
 
 import pytest
 
 from openflyers_account.extensions import db
-from openflyers_account.models import Club, SubscriptionPeriod, utcnow
+from openflyers_account.models import Club
 from tests.billing_helpers import add_paid_period
 from tests.conftest import post_form
 

@@ -169,7 +169,7 @@ def test_i2_the_database_refuses_any_edit_the_application_does_not_see(client, m
 
 
 def test_i2_the_database_still_lets_the_status_move(client, mermoz):
-    invoice = issued(client)
+    issued(client)
     with db.engine.begin() as connection:
         connection.execute(update(Invoice).values(status=InvoiceStatus.PAID))
     db.session.expire_all()
@@ -267,7 +267,7 @@ def test_i5_the_club_cancels_an_unpaid_renewal_with_a_credit_note_and_starts_aga
     assert credit.total_incl_vat == invoice.total_incl_vat
     assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.CANCELLED
     assert db.session.scalar(select(SubscriptionPeriod).where(SubscriptionPeriod.invoice_id == invoice.id)) is None
-    assert f"Facture rectifiée" in pdf_text(credit.pdf) or invoice.number in pdf_text(credit.pdf)
+    assert "Facture rectifiée" in pdf_text(credit.pdf) or invoice.number in pdf_text(credit.pdf)
     assert any(m["Subject"].startswith("Avoir") for m in mailbox.messages)
     second = issued(client)
     assert second.number == f"F-{YEAR}-00002"

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from openflyers_account import create_app
-from openflyers_account.billing import operations as billing
 from openflyers_account.subscriptions import operations as subscription_operations
 from openflyers_account.subscriptions.purchase import SubscriptionOrder
 from openflyers_account.domain.pricing import Term
