@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from ..errors import UserError
 from ..forms import show_refusal
 from ..messages import error_message
-from ..web import render_page
+from ..web import confirmation_page, needs_confirmation, render_page
 from . import operations, queries
 from .doors import Door
 from .errors import PriceChanged
@@ -112,6 +112,14 @@ def reissue(door: Door, subscription_id: int, number: str):
     subscription = _subscription_or_404(door, subscription_id)
     if not ReissueForm().validate_on_submit():
         abort(400)
+    if needs_confirmation():
+        return confirmation_page(
+            title=_("Reissue invoice %(number)s?", number=number),
+            consequences=[_("A credit note cancels invoice %(number)s, and a new invoice with the same lines, amounts "
+                            "and due date is issued with the reference \"%(reference)s\".", number=number,
+                            reference=subscription.po_reference)],
+            action=_("Yes, reissue the invoice"), back=door.url("detail", subscription_id=subscription.id),
+            base=door.base_template)
     try:
         invoice = operations.reissue_with_po_reference(door.club.id, subscription.id, number, date.today(),
                                                       door.actor)

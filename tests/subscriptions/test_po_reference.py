@@ -72,10 +72,16 @@ def test_r5_a_reference_over_70_characters_or_unprintable_is_a_field_error(clien
 
 
 def reissue(client, subscription_id: int, number: str):
+    """The reissue button, then yes on the page that says a credit note is issued (U1)."""
     path = f"/subscriptions/{subscription_id}"
     page = client.get(path).get_data(as_text=True)
-    return client.post(f"{path}/invoices/{number}/reissue",
-                       data=form_fields(page, f"{path}/invoices/{number}/reissue"))
+    fields = form_fields(page, f"{path}/invoices/{number}/reissue")
+    before = len(documents())
+    asked = client.post(f"{path}/invoices/{number}/reissue", data=fields)
+    if asked.status_code != 200:
+        return asked
+    assert "Réémettre la facture" in asked.get_data(as_text=True) and len(documents()) == before
+    return client.post(f"{path}/invoices/{number}/reissue", data={**fields, "confirmed": "1"})
 
 
 def test_r5_an_unpaid_invoice_is_reissued_with_the_new_reference(client, make, sign_in):
@@ -116,7 +122,7 @@ def test_r5_i2_an_invoice_with_a_payment_never_changes(client, make, mermoz):
     change(client, mermoz, "BC-2027-07")
     page = client.get(f"/subscriptions/{mermoz}").get_data(as_text=True)
     assert f"/invoices/{invoice.number}/reissue" not in page
-    response = post_form(client, f"/subscriptions/{mermoz}/invoices/{invoice.number}/reissue", {},
+    response = post_form(client, f"/subscriptions/{mermoz}/invoices/{invoice.number}/reissue", {"confirmed": "1"},
                          token_from=f"/subscriptions/{mermoz}")
     assert response.status_code == 302
     (still,) = documents()
@@ -128,7 +134,7 @@ def test_r5_an_invoice_already_carrying_the_reference_is_not_reissued(client, me
     renew(client, resources=2, po_reference="BC-2026-01")
     (invoice,) = documents()
     assert f"/invoices/{invoice.number}/reissue" not in client.get(f"/subscriptions/{mermoz}").get_data(as_text=True)
-    post_form(client, f"/subscriptions/{mermoz}/invoices/{invoice.number}/reissue", {},
+    post_form(client, f"/subscriptions/{mermoz}/invoices/{invoice.number}/reissue", {"confirmed": "1"},
               token_from=f"/subscriptions/{mermoz}")
     assert len(documents()) == 1
 
