@@ -1,0 +1,64 @@
+"""The receipt of a fully paid invoice, "facture acquittée" (K1): rendered when asked, from the payments."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from ..billing.documents import document_of
+from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
+from ..domain.invoice_document import InvoiceDocument
+from ..domain.money import ZERO
+from ..payments.models import Payment
+from ..payments.operations import position
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt says: the invoice's references and totals, the payments that settled it, and when (K1)."""
+
+    invoice: Invoice
+    doc: InvoiceDocument
+    #: The payments that stand, oldest first: a reversed payment and its counter-entry are left out.
+    payments: list[Payment]
+    #: Total incl. VAT less its credit notes.
+    amount_owed: Decimal
+    #: The day the payments first covered what was owed.
+    settled_on: date
+
+
+def receipt_of(invoice: Invoice) -> Receipt | None:
+    """The receipt of a fully paid invoice; None for anything else (unpaid, partly paid, cancelled, a credit
+    note): there is nothing to acknowledge yet."""
+    if invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.PAID:
+        return None
+    held = position(invoice)
+    reversed_ids = {payment.reverses_id for payment in held.payments if payment.reverses_id}
+    standing = sorted((payment for payment in held.payments
+                       if payment.amount > 0 and payment.id not in reversed_ids),
+                      key=lambda payment: (payment.received_on, payment.id))
+    received, settled_on = ZERO, None
+    for payment in standing:
+        received += payment.amount
+        if received >= held.amount_owed:
+            settled_on = payment.received_on
+            break
+    if settled_on is None:
+        return None
+    return Receipt(invoice, document_of(invoice), standing, held.amount_owed, settled_on)
+
+
+def receipt_filename(receipt: Receipt) -> str:
+    return f"{receipt.invoice.number}-acquittee.pdf"
+
+
+def render_receipt_pdf(receipt: Receipt) -> bytes:
+    """The receipt as a PDF, in the reader's language (K1)."""
+    html = render_template("accounting/receipt_pdf.html", receipt=receipt, doc=receipt.doc)
+    # Local files only (the stylesheet): a receipt never reaches the network.
+    fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
+    return HTML(string=html, base_url=current_app.static_folder, url_fetcher=fetcher).write_pdf()
