@@ -1,15 +1,27 @@
-"""Receipts for every front door (K1): the club's, the partner's for what it paid, and staff's."""
+"""Receipts (K1) for every front door, and the statement of account (K2) of a club or a partner."""
 from __future__ import annotations
 
-from flask import abort
+from datetime import date
+
+from flask import Response, abort, request
+from flask_babel import gettext as _
 
 from ..billing import operations as billing
 from ..billing.models import Invoice
 from ..partners import bp as partner_bp
 from ..staff import bp as staff_bp
-from ..web import club_required, current_club, partner_required, pdf_download, signed_in_partner, staff_required
+from ..web import (
+    club_required,
+    current_club,
+    partner_required,
+    pdf_download,
+    render_page,
+    signed_in_partner,
+    staff_required,
+)
 from . import bp
 from .receipts import receipt_filename, receipt_of, render_receipt_pdf
+from .statement import kind_label, render_statement_pdf, statement_csv, statement_of
 
 
 def _receipt_download(invoice: Invoice | None):
@@ -38,3 +50,67 @@ def partner_receipt(number: str):
 def staff_receipt(number: str):
     """The receipt of any paid invoice, as its payer gets it (K1)."""
     return _receipt_download(billing.document(number))
+
+
+# -- statement of account (K2) ---------------------------------------------------------------------------
+
+
+def _period() -> tuple[date, date, str | None]:
+    """The range asked for in `from` and `to` (ISO dates), by default this year so far; an error in words."""
+    today = date.today()
+    start, end, error = date(today.year, 1, 1), today, None
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            day = date.fromisoformat(raw) if len(raw) == 10 else None
+        except ValueError:
+            day = None
+        if day is None or not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+            error = _("Enter the dates as on a calendar, such as 2026-01-31.")
+        elif name == "from":
+            start = day
+        else:
+            end = day
+    if start > end:
+        error, start, end = _("The statement must start before it ends."), date(today.year, 1, 1), today
+    return start, end, error
+
+
+def _statement_page(account: object, base: str, download: str, holder: object):
+    start, end, error = _period()
+    if error:
+        start, end = date(date.today().year, 1, 1), date.today()
+    fmt = {"pdf": "pdf", "csv": "csv"}.get((request.endpoint or "").rsplit("_", 1)[-1], "html")
+    if error and fmt != "html":
+        abort(404)
+    found = statement_of(account, start, end)
+    if fmt == "csv":
+        response = Response(statement_csv(found), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="releve-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+        return response
+    if fmt == "pdf":
+        return pdf_download(render_statement_pdf(found, holder), f"releve-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+    return render_page("accounting/statement.html", base=base, statement=found, error=error, download=download,
+                       kind_label=kind_label, status=422 if error else 200)
+
+
+@bp.get("/statement")
+@bp.get("/statement.pdf", endpoint="statement_pdf")
+@bp.get("/statement.csv", endpoint="statement_csv")
+@club_required
+def statement():
+    """The club's statement of account for a range of dates: page, PDF and CSV (K2)."""
+    club = current_club._get_current_object()
+    return _statement_page(club, "base.html", "/statement", club)
+
+
+@partner_bp.get("/statement", endpoint="partner_statement")
+@partner_bp.get("/statement.pdf", endpoint="partner_statement_pdf")
+@partner_bp.get("/statement.csv", endpoint="partner_statement_csv")
+@partner_required
+def partner_statement():
+    """The partner's statement of account: what it was billed for its clubs and what it paid (K2, B3)."""
+    partner = signed_in_partner()
+    return _statement_page(partner, "partners/base.html", "/partner/statement", partner)

@@ -202,6 +202,14 @@ def _billed_to(account: object):
     return Invoice.partner_id.is_(None)
 
 
+def payer_documents(account: object):
+    """The condition selecting the documents a club or a partner pays: its account with us (B3, K2)."""
+    condition = _billed_to(account)
+    if not getattr(account, "is_partner", False):
+        condition = condition & (Invoice.club_id == account.id)
+    return condition
+
+
 def payer_invoice(account: object, number: str, lock: bool = False) -> Invoice | None:
     """A document its payer, a club or a partner, may see and pay, by number; any other is None (B3, B4)."""
     if not is_document_number(number):
