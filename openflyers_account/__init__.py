@@ -127,7 +127,7 @@ AREAS = [
     ("payments", ("routes", "card_routes"), None),
     ("staff", ("routes", "billing_routes", "payment_routes", "deposit_routes", "statement_routes"), "/staff"),
     ("webhooks", ("routes",), "/webhooks"),
-    ("accounting", ("routes",), None),
+    ("accounting", ("routes", "staff_routes"), None),
 ]
 
 

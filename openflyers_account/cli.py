@@ -201,9 +201,11 @@ def demo_load():
 
 
 def register_cli(app: Flask) -> None:
+    from .accounting.cli import export_cli
     from .partners.cli import partner_cli
     from .renewals.cli import renewals_cli
     from .subscriptions.cli import subscription_cli
 
-    for group in (club_cli, staff_cli, outbox_cli, demo_cli, subscription_cli, partner_cli, renewals_cli):
+    for group in (club_cli, staff_cli, outbox_cli, demo_cli, subscription_cli, partner_cli, renewals_cli,
+                  export_cli):
         app.cli.add_command(group)

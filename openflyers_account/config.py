@@ -91,6 +91,10 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "https://api.stripe.com"),
         # Empty: derived from SECRET_KEY, so no well-known key can sign demo notifications.
         "DEMO_PROVIDER_SECRET": os.environ.get("DEMO_PROVIDER_SECRET", ""),
+        # The accountant's exports (K3): accounts and journal codes of the FEC; empty keeps the French chart's.
+        **{key: os.environ.get(key, "") for key in (
+            "FEC_CUSTOMERS_ACCOUNT", "FEC_SALES_ACCOUNT", "FEC_VAT_ACCOUNT", "FEC_BANK_ACCOUNT", "FEC_CHEQUES_ACCOUNT",
+            "FEC_SALES_JOURNAL", "FEC_BANK_JOURNAL")},
         "STATEMENT_MAX_BYTES": int(os.environ.get("STATEMENT_MAX_BYTES", str(20 * 1024 * 1024))),
         "PLATFORM_DOMAINS": [
             x.strip()

@@ -61,7 +61,8 @@ def statement_csv(statement: AccountStatement) -> bytes:
     def amount(value) -> str:
         return format_decimal(value, format="0.00", locale="fr") if value else ""
 
-    writer.writerow([_("Date"), _("Document"), _("Nature of the entry"), _("Detail"), _("Debit"), _("Credit"), _("Balance")])
+    writer.writerow([_("Date"), _("Document"), _("Nature of the entry"), _("Detail"), _("Debit"), _("Credit"),
+                     _("Balance")])
     writer.writerow([format_date(statement.start, "short"), "", _("Opening balance"), "", "", "",
                      format_decimal(statement.opening, format="0.00", locale="fr")])
     for line in statement.lines:
