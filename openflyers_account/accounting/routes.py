@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, request
-from flask_babel import gettext as _
 
 from ..billing import operations as billing
 from ..billing.models import Invoice
@@ -20,6 +19,7 @@ from ..web import (
     staff_required,
 )
 from . import bp
+from .ranges import requested_range
 from .receipts import receipt_filename, receipt_of, render_receipt_pdf
 from .statement import kind_label, render_statement_pdf, statement_csv, statement_of
 
@@ -55,33 +55,9 @@ def staff_receipt(number: str):
 # -- statement of account (K2) ---------------------------------------------------------------------------
 
 
-def _period() -> tuple[date, date, str | None]:
-    """The range asked for in `from` and `to` (ISO dates), by default this year so far; an error in words."""
-    today = date.today()
-    start, end, error = date(today.year, 1, 1), today, None
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            day = date.fromisoformat(raw) if len(raw) == 10 else None
-        except ValueError:
-            day = None
-        if day is None or not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-            error = _("Enter the dates as on a calendar, such as 2026-01-31.")
-        elif name == "from":
-            start = day
-        else:
-            end = day
-    if start > end:
-        error, start, end = _("The statement must start before it ends."), date(today.year, 1, 1), today
-    return start, end, error
-
-
 def _statement_page(account: object, base: str, download: str, holder: object):
-    start, end, error = _period()
-    if error:
-        start, end = date(date.today().year, 1, 1), date.today()
+    # This year so far, unless asked otherwise.
+    start, end, error = requested_range(date(date.today().year, 1, 1), date.today())
     fmt = {"pdf": "pdf", "csv": "csv"}.get((request.endpoint or "").rsplit("_", 1)[-1], "html")
     if error and fmt != "html":
         abort(404)

@@ -116,7 +116,7 @@ def test_k2_dates_that_are_not_a_range_are_said_so(client, account, query):
     response = client.get(f"/statement?{query}")
     assert response.status_code == 422
     assert "Saisissez des dates réelles" in html.unescape(response.get_data(as_text=True)) or \
-        "Le relevé doit commencer avant de finir" in html.unescape(response.get_data(as_text=True))
+        "La période doit commencer avant de finir" in html.unescape(response.get_data(as_text=True))
     assert client.get(f"/statement.csv?{query}").status_code == 404
 
 
