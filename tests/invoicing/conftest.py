@@ -11,6 +11,7 @@ from typing import Callable
 import pytest
 from babel.dates import format_date
 from babel.numbers import format_currency
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader
 
 from openflyers_account.domain.invoice_document import (
@@ -146,6 +147,9 @@ def build_template_env() -> Environment:
     env.install_null_translations(newstyle=True)
     env.filters["money"] = lambda value, currency: format_currency(value, currency, locale="fr_FR")
     env.filters["date"] = lambda value: format_date(value, "long", locale="fr_FR")
+    env.filters["country"] = lambda code: Locale.parse("fr").territories.get(code, code)
+    # The app words its default rate in the reader's language; in French, the configured text as it is.
+    env.globals["penalty_rate"] = lambda rate: rate
     return env
 
 
