@@ -144,12 +144,13 @@ def main() -> None:
           f"p99 {price.percentile(99):.1f} ms (aim < 25 ms)")
     print(f"issue one invoice with its PDF: median {sorted(issuing)[len(issuing) // 2] * 1000:.0f} ms, "
           f"max {max(issuing) * 1000:.0f} ms over {len(issuing)} (aim < 500 ms)")
+    from benchmarks.exports import bench_fec
     from benchmarks.partners import bench_partner_clients
     from benchmarks.payments import bench_payment_confirmation, bench_statement_import
     from benchmarks.renewals import bench_renewals
 
     for line in (*bench_statement_import(env), *bench_payment_confirmation(env), *bench_partner_clients(env),
-                 *bench_renewals(env)):
+                 *bench_renewals(env), *bench_fec(env)):
         print(line)
 
 

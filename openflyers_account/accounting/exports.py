@@ -36,16 +36,18 @@ _SETTING_KEYS = {
 }
 
 
-def _customer(buyer: dict, partner_id: int | None, club_id: int) -> tuple[str, str]:
+def _customer(buyer_name: str | None, partner_id: int | None, club_id: int) -> tuple[str, str]:
     """The auxiliary account of whoever pays: the partner billed, else the club (B3)."""
     code = f"P{partner_id:06d}" if partner_id else f"C{club_id:06d}"
-    return code, (buyer or {}).get("name") or code
+    return code, buyer_name or code
 
 
 def sale_documents(start: date, end: date) -> Iterator[fec.SaleDocument]:
     """Invoices and credit notes issued from `start` to `end`, by day then number (K3)."""
+    # The buyer's name only, not its whole snapshot: read as text by the database, never decoded here.
     query = (select(Invoice.number, Invoice.kind, Invoice.issue_date, Invoice.club_id, Invoice.partner_id,
-                    Invoice.buyer, Invoice.total_excl_vat, Invoice.total_vat, Invoice.total_incl_vat)
+                    Invoice.buyer["name"].as_string(), Invoice.total_excl_vat, Invoice.total_vat,
+                    Invoice.total_incl_vat)
              .where(Invoice.issue_date >= start, Invoice.issue_date <= end)
              .order_by(Invoice.issue_date, Invoice.id).execution_options(yield_per=CHUNK))
     for number, kind, issued, club_id, partner_id, buyer, excl, vat, incl in db.session.execute(query):
@@ -60,7 +62,7 @@ def sale_documents(start: date, end: date) -> Iterator[fec.SaleDocument]:
 def bank_movements(start: date, end: date) -> Iterator[fec.BankMovement]:
     """Payments and their reversals received from `start` to `end`, by day then order of recording (K3)."""
     query = (select(Payment.id, Payment.received_on, Payment.method, Payment.amount, Payment.reference,
-                    Invoice.number, Invoice.club_id, Invoice.partner_id, Invoice.buyer)
+                    Invoice.number, Invoice.club_id, Invoice.partner_id, Invoice.buyer["name"].as_string())
              .join(Invoice, Invoice.id == Payment.invoice_id)
              .where(Payment.received_on >= start, Payment.received_on <= end)
              .order_by(Payment.received_on, Payment.id).execution_options(yield_per=CHUNK))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .money import ZERO, from_cents, is_whole_cents, require_decimal, to_cents
+from .money import CENT, ZERO, require_decimal
 from .payments import PaymentMethod
 
 #: The 18 columns of A47 A-1, in the order the law lists them; the header line spells them so.
@@ -312,19 +312,22 @@ def _numbered(entries: Iterable[_Entry | None], valid: str) -> Iterator[list[str
         number += 1
         entry_number = f"{entry.journal}{number:06d}"
         day = _date(entry.day)
+        # Each text once per entry, not once per line: the same on every line of the entry.
+        journal, journal_label = _text(entry.journal), _text(entry.journal_label)
+        piece_ref, label = _text(entry.piece_ref), _text(entry.label)
         for posting in entry.postings:
             yield [
-                _text(entry.journal),
-                _text(entry.journal_label),
+                journal,
+                journal_label,
                 entry_number,
                 day,
                 _text(posting.account),
                 _text(posting.account_label),
                 _text(posting.aux_code),
                 _text(posting.aux_name),
-                _text(entry.piece_ref),
+                piece_ref,
                 day,
-                _text(entry.label),
+                label,
                 _amount(posting.debit),
                 _amount(posting.credit),
                 "",  # EcritureLet: no lettering exported
@@ -380,7 +383,8 @@ def _entry(journal: str, journal_label: str, day: date, piece_ref: str, label: s
 
 
 def _text(value: str) -> str:
-    return value.translate(_BREAKING)
+    # Most text has nothing to replace: isprintable() is False for every character of _BREAKING.
+    return value if value.isprintable() else value.translate(_BREAKING)
 
 
 def _amount(value: Decimal) -> str:
@@ -431,7 +435,8 @@ def _require_date(value: object, name: str) -> None:
 
 def _require_cents(value: object, name: str) -> Decimal:
     amount = require_decimal(value, name)
-    if not is_whole_cents(amount):
+    cents = amount.quantize(CENT)
+    if cents != amount:
         raise ValueError(f"{name} is not a whole number of cents: {amount}")
     # Normalised to two decimals and never "-0.00": 5, 5.0 and 5.000 all print as 5,00.
-    return from_cents(to_cents(amount))
+    return cents if cents else ZERO
