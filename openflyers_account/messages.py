@@ -185,6 +185,7 @@ AUDIT_ACTIONS = {
     "statement.matches_confirmed": _l("Bank statement payments confirmed"),
     "statement.entry_assigned": _l("Statement entry assigned to an invoice"),
     "statement.entry_ignored": _l("Statement entry set aside"),
+    "statement.entry_kept": _l("Statement entry kept as another payment"),
 }
 
 

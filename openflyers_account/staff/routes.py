@@ -1,10 +1,12 @@
 """Back-office pages: sign-in, what waits, clients and their accounts, audit log (A5, A6, S1, M4)."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, stream_with_context, url_for
 from flask_babel import format_decimal, gettext as _
 from flask_login import current_user
 
@@ -15,7 +17,8 @@ from ..domain.references import invoice_numbers_in_text
 from ..errors import UserError
 from ..extensions import limiter
 from ..forms import show_refusal
-from ..messages import error_message
+from ..accounting.ranges import EARLIEST, LATEST, requested_range
+from ..messages import AUDIT_ACTIONS, audit_action_label, audit_detail_label, error_message
 from ..models import Club
 from ..payments import operations as payments
 from ..payments.operations import InvoicePosition
@@ -217,10 +220,51 @@ def set_discount(subdomain: str):
     return redirect(url_for(".client", subdomain=club.subdomain))
 
 
+def _audit_filter() -> tuple[audit_log.AuditFilter, str | None]:
+    """The log's filters from the query string (K4); an error in words for dates that are not a range."""
+    start, end, error = requested_range(EARLIEST, LATEST)
+    filters = audit_log.AuditFilter(
+        subdomain=request.args.get("club", "").strip().lower()[:63], actor=request.args.get("actor", "").strip()[:254],
+        action=request.args.get("action", "") if request.args.get("action", "") in AUDIT_ACTIONS else "",
+        start=None if start == EARLIEST else start, end=None if end == LATEST else end)
+    return filters, error
+
+
 @bp.get("/audit")
 @staff_required
 def audit():
-    """The audit log, newest first."""
+    """The audit log, newest first, filtered by club, actor, action and dates, page by page (K4, U4)."""
+    filters, error = _audit_filter()
     page = requested_page()
-    entries = audit_log.entries(limit=51, offset=(page - 1) * 50)
-    return render_page("staff/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)
+    entries = audit_log.entries(limit=51, offset=(page - 1) * 50, filters=filters)
+    query = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_page("staff/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50,
+                       filters=filters, error=error, query=query, actions=AUDIT_ACTIONS,
+                       status=422 if error else 200)
+
+
+@bp.get("/audit.csv")
+@staff_required
+def audit_csv():
+    """The entries the filters select, for a spreadsheet: `;`, UTF-8 with a BOM (K4)."""
+    filters, error = _audit_filter()
+    if error:
+        abort(404)
+    response = Response(stream_with_context(_audit_rows(filters)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="journal-audit.csv"'
+    return response
+
+
+def _audit_rows(filters: audit_log.AuditFilter):
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    yield "\ufeff".encode()
+    writer.writerow([_("When"), _("Who"), _("What"), _("Club"), _("Details")])
+    for entry in audit_log.every_entry(filters):
+        writer.writerow([entry.at.isoformat(timespec="seconds"), entry.actor, audit_action_label(entry.action),
+                         entry.club.subdomain if entry.club else "",
+                         "; ".join(f"{audit_detail_label(key)}: {value}" for key, value in entry.details.items()
+                                   if value not in ("", None, [], {}))])
+        yield out.getvalue().encode()
+        out.seek(0)
+        out.truncate()
