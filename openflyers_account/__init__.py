@@ -128,6 +128,7 @@ AREAS = [
     ("staff", ("routes", "billing_routes", "payment_routes", "deposit_routes", "statement_routes"), "/staff"),
     ("webhooks", ("routes",), "/webhooks"),
     ("accounting", ("routes", "staff_routes"), None),
+    ("api", ("routes",), "/api/v1"),
 ]
 
 

@@ -163,6 +163,8 @@ AUDIT_ACTIONS = {
     "partner.created": _l("Partner created"),
     "partner.discount_changed": _l("Partner discount changed"),
     "club.discount_changed": _l("Club discount changed"),
+    "club.api_token_created": _l("Platform API token created"),
+    "club.api_token_rotated": _l("Platform API token replaced"),
     "partner.club_linked": _l("Club managed by a partner"),
     "partner.club_unlinked": _l("Club no longer managed by a partner"),
     "invoice.cancelled": _l("Invoice cancelled at the buyer's request"),

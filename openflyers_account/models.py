@@ -21,6 +21,7 @@ from .billing.models import (
     PriceList,
     ServicePrice,
 )
+from .api.models import PlatformToken
 from .mail.models import OutboxMessage
 from .partners.models import Partner, PartnerClub
 from .payments.models import (
@@ -47,7 +48,7 @@ __all__ = [
     "FROZEN_INVOICE_COLUMNS", "AuditEntry", "BankStatement", "BankStatementEntry", "CardCheckout",
     "ChargeableService", "Club", "DeclarationStatus", "SignedOutSession", "DepositSlip", "Invoice", "InvoiceKind", "InvoiceLine",
     "InvoiceStatus", "IssuedDocumentIsFrozen", "Money", "NumberSequence", "Offer", "OfferPrice",
-    "OutboxMessage", "Partner", "PartnerClub", "Payment", "PaymentDeclaration", "PendingCharge", "PriceList", "ResourceAddition",
+    "OutboxMessage", "Partner", "PartnerClub", "Payment", "PaymentDeclaration", "PlatformToken", "PendingCharge", "PriceList", "ResourceAddition",
     "RenewalFailure", "ResourceReport", "ServicePrice", "StaffRole", "StaffUser", "StatementEntryStatus", "Subscription",
     "SubscriptionInvoice", "SubscriptionMessage", "SubscriptionPeriod", "InvoicePurpose", "UTCDateTime", "utcnow",
 ]

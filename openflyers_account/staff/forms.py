@@ -45,3 +45,9 @@ class ClubDiscountForm(FlaskForm):
     discount_reason = StringField(_l("Why this discount"), validators=[
         DataRequired(message=MESSAGES["required"]), Length(max=500, message=_l("This is too long."))])
     submit = SubmitField(_l("Save the club discount"))
+
+
+class ApiTokenForm(FlaskForm):
+    """Create or replace the token of the club's platform (S1)."""
+
+    submit = SubmitField(_l("Create a new token"))

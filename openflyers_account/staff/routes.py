@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from .. import audit as audit_log
 from ..accounts import operations, sessions
+from ..api import operations as api_operations
 from ..billing import operations as billing_operations
 from ..domain.references import invoice_numbers_in_text
 from ..errors import UserError
@@ -30,6 +31,7 @@ from ..subscriptions.staff_routes import staff_door
 from ..web import render_page, requested_page, safe_next, signed_in_staff, staff_required
 from . import bp
 from .forms import (
+    ApiTokenForm,
     ClubDiscountForm,
     ActivatedResourcesForm,
     SendResetForm,
@@ -132,6 +134,8 @@ def _client_page(club: Club, status: int = 200, **forms):
     forms.setdefault("emails_form", StaffEmailsForm.blank(obj=club))
     forms.setdefault("reset_form", SendResetForm.blank())
     forms.setdefault("resources_form", ActivatedResourcesForm(formdata=None, activated_resources=club.activated_resources))
+    forms.setdefault("token_form", ApiTokenForm())
+    forms.setdefault("token", api_operations.token_created(club))
     if signed_in_staff().is_admin:
         forms.setdefault("discount_form", ClubDiscountForm(formdata=None, discount_percent=format_decimal(
             club.discount_percent)))
@@ -199,6 +203,18 @@ def set_resources(subdomain: str):
                                        staff=signed_in_staff())
     flash(_("The activated resources have been updated."), "success")
     return redirect(url_for(".client", subdomain=club.subdomain))
+
+
+@bp.post("/clients/<subdomain>/api-token")
+@staff_required
+def rotate_api_token(subdomain: str):
+    """Create or rotate the token the club's platform reports its resources with; shown on this answer only (S1)."""
+    club = _club_or_404(subdomain)
+    if not ApiTokenForm().validate_on_submit():
+        abort(400)
+    token = api_operations.rotate_token(club, signed_in_staff())
+    # Shown in this page, never in a flash message: the session cookie is signed, not encrypted.
+    return _client_page(club, new_token=token)
 
 
 @bp.post("/clients/<subdomain>/discount")

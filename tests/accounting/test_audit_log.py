@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from openflyers_account import audit
 from openflyers_account.extensions import db
 from openflyers_account.models import AuditEntry, StaffRole
 from tests.conftest import PASSWORD
