@@ -82,6 +82,11 @@ def from_environment(instance_path: str) -> dict:
         "SELLER_SIREN": os.environ.get("SELLER_SIREN", "732829320"),
         "SELLER_VAT_NUMBER": os.environ.get("SELLER_VAT_NUMBER", "FR44732829320"),
         "SELLER_EMAIL": os.environ.get("SELLER_EMAIL", "compta@openflyers.example"),
+        # Printed on every invoice (I6): legal form, share capital, RCS city; the VAT-on-debits option.
+        "SELLER_LEGAL_FORM": os.environ.get("SELLER_LEGAL_FORM", "SAS"),
+        "SELLER_SHARE_CAPITAL": os.environ.get("SELLER_SHARE_CAPITAL", "10 000 €"),
+        "SELLER_RCS_CITY": os.environ.get("SELLER_RCS_CITY", "Toulouse"),
+        "SELLER_VAT_ON_DEBITS": _bool("SELLER_VAT_ON_DEBITS", False),
         "SELLER_IBAN": os.environ.get("SELLER_IBAN", DEMO_SELLER_IBAN),
         "SELLER_BIC": os.environ.get("SELLER_BIC", DEMO_SELLER_BIC),
         "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),

@@ -46,6 +46,11 @@ def seller_snapshot() -> dict:
         "iban": config["SELLER_IBAN"].replace(" ", ""),
         "bic": config["SELLER_BIC"],
         "late_payment_penalty_rate": config["LATE_PAYMENT_PENALTY_RATE"],
+        # The 2026 mentions (I6): kept in the snapshot, so an invoice prints what held when it was issued.
+        "legal_form": config["SELLER_LEGAL_FORM"],
+        "share_capital": config["SELLER_SHARE_CAPITAL"],
+        "rcs_city": config["SELLER_RCS_CITY"],
+        "vat_on_debits": bool(config["SELLER_VAT_ON_DEBITS"]),
     }
 
 
@@ -116,7 +121,10 @@ def document_of(invoice: Invoice) -> InvoiceDocument:
         total_excl_vat=invoice.total_excl_vat,
         total_vat=invoice.total_vat,
         total_incl_vat=invoice.total_incl_vat,
-        legal_mentions=LegalMentions(late_payment_penalty_rate=seller["late_payment_penalty_rate"]),
+        legal_mentions=LegalMentions(
+            late_payment_penalty_rate=seller["late_payment_penalty_rate"], legal_form=seller.get("legal_form", ""),
+            share_capital=seller.get("share_capital", ""), rcs_city=seller.get("rcs_city", ""),
+            vat_on_debits=seller.get("vat_on_debits", False)),
         payment=payment,
         currency=invoice.currency,
         buyer_order_reference=invoice.po_reference or None,

@@ -89,6 +89,12 @@ class LegalMentions:
 
     late_payment_penalty_rate: str  #: e.g. "3 fois le taux d'intérêt légal"
     recovery_indemnity: Decimal = Decimal("40.00")  #: fixed, per late invoice (D441-5)
+    #: The seller's legal form, share capital and RCS city (Code de commerce R123-237); empty when not set (I6).
+    legal_form: str = ""
+    share_capital: str = ""
+    rcs_city: str = ""
+    #: "Option pour le paiement de la taxe d'après les débits" is printed when the seller opted (I6).
+    vat_on_debits: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ UDT = ElementMaker(namespace=NSMAP["udt"], nsmap=NSMAP)
 QDT = ElementMaker(namespace=NSMAP["qdt"], nsmap=NSMAP)
 
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
+#: BT-8 (UNTDID 2005): the tax point is the invoice's date, the "option pour les débits" (I6).
+VAT_ON_DEBITS_CODE = "5"
+#: BT-23, the billing framework the French rules ask for (BR-FR-08): S1, a service invoiced to be paid (I6).
+BILLING_FRAMEWORK = "S1"
 TYPE_CODES = {"invoice": "380", "credit_note": "381"}  # UNTDID 1001
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461
 SIREN_SCHEME = "0002"  # ISO 6523 ICD of the French SIRENE register
@@ -39,6 +43,7 @@ def build_facturx_xml(doc: InvoiceDocument) -> bytes:
     """The document as Factur-X EN 16931 XML; credit notes keep positive amounts (I4)."""
     root = RSM.CrossIndustryInvoice(
         RSM.ExchangedDocumentContext(
+            RAM.BusinessProcessSpecifiedDocumentContextParameter(RAM.ID(BILLING_FRAMEWORK)),
             RAM.GuidelineSpecifiedDocumentContextParameter(RAM.ID(EN16931_GUIDELINE)),
         ),
         RSM.ExchangedDocument(
@@ -50,7 +55,7 @@ def build_facturx_xml(doc: InvoiceDocument) -> bytes:
         RSM.SupplyChainTradeTransaction(
             *(_line_item(index, line) for index, line in enumerate(doc.charged_lines, start=1)),
             _agreement(doc),
-            RAM.ApplicableHeaderTradeDelivery(*_ship_to(doc)),
+            RAM.ApplicableHeaderTradeDelivery(*_ship_to(doc), _delivered(doc)),
             _settlement(doc),
         ),
     )
@@ -121,16 +126,24 @@ def _ship_to(doc: InvoiceDocument) -> list[etree._Element]:
     )]
 
 
+def _delivered(doc: InvoiceDocument) -> etree._Element:
+    """BT-72: when the service is delivered, its period's first day (or the issue day); the delivery group may not
+    be empty (PEPPOL-EN16931-R008, I6)."""
+    day = doc.service_period_start or doc.issue_date
+    return RAM.ActualDeliverySupplyChainEvent(RAM.OccurrenceDateTime(_date(day)))
+
+
 def _party(tag: str, party: Party) -> etree._Element:
     street = zip(("LineOne", "LineTwo", "LineThree"), party.address_lines)
     children = [RAM.Name(party.name)]
     if party.siren:
         children.append(RAM.SpecifiedLegalOrganization(RAM.ID(party.siren, schemeID=SIREN_SCHEME)))
     children.append(
+        # An address part the record does not have is left out: no empty element (PEPPOL-EN16931-R008, I6).
         RAM.PostalTradeAddress(
-            RAM.PostcodeCode(party.postcode),
-            *(RAM(name, text) for name, text in street),
-            RAM.CityName(party.city),
+            *([RAM.PostcodeCode(party.postcode)] if party.postcode else []),
+            *(RAM(name, text) for name, text in street if text),
+            *([RAM.CityName(party.city)] if party.city else []),
             RAM.CountryID(party.country_code),
         )
     )
@@ -157,7 +170,7 @@ def _settlement(doc: InvoiceDocument) -> etree._Element:
                 RAM.PayeeSpecifiedCreditorFinancialInstitution(RAM.BICID(doc.payment.bic)),
             )
         )
-    children.extend(_header_tax(vat) for vat in doc.vat_breakdown)
+    children.extend(_header_tax(vat, doc.legal_mentions.vat_on_debits) for vat in doc.vat_breakdown)
     if doc.service_period_start or doc.service_period_end:
         period = RAM.BillingSpecifiedPeriod()
         if doc.service_period_start:
@@ -191,7 +204,7 @@ def _corrected_invoice(number: str, issued: date | None) -> etree._Element:
     return reference
 
 
-def _header_tax(vat: VatBreakdown) -> etree._Element:
+def _header_tax(vat: VatBreakdown, on_debits: bool = False) -> etree._Element:
     exempt = vat.category in EXEMPTION_CODES
     return RAM.ApplicableTradeTax(
         RAM.CalculatedAmount(_amount(vat.amount)),
@@ -200,6 +213,8 @@ def _header_tax(vat: VatBreakdown) -> etree._Element:
         RAM.BasisAmount(_amount(vat.base)),
         RAM.CategoryCode(vat.category),
         *([RAM.ExemptionReasonCode(EXEMPTION_CODES[vat.category])] if exempt else []),
+        # BT-8: VAT on debits is due at the invoice's date (UNTDID 2005 code 5), when the seller opted (I6).
+        *([RAM.DueDateTypeCode(VAT_ON_DEBITS_CODE)] if on_debits and not exempt else []),
         RAM.RateApplicablePercent(_number(vat.rate)),
     )
 

@@ -56,6 +56,7 @@ BUYERS = {
         city="Bruxelles",
         country_code="BE",
         vat_number="BE0123456789",
+        email="contact@aeroclub-bruxelles.example",
     ),
     "outside_eu": Party(
         name="Aéro-club de Genève",
@@ -63,6 +64,7 @@ BUYERS = {
         postcode="1215",
         city="Genève",
         country_code="CH",
+        email="contact@aeroclub-geneve.example",
     ),
 }
 #: regime -> (VAT category, rate, printed mention), rule P3
