@@ -98,10 +98,10 @@ def record_payment(invoice_id: int, amount: Decimal, method: PaymentMethod, rece
                       statement_entry_id=statement_entry_id, request_key=request_key)
     db.session.add(payment)
     _settle(invoice, after)
-    if isinstance(recorded_by, StaffUser):
-        audit.record(recorded_by, "payment.recorded", invoice.club, invoice=invoice.number, amount=str(amount),
-                     method=str(method), received_on=received_on.isoformat(), reference=reference, bank=bank,
-                     drawer=drawer)
+    # Every payment, whoever records it: staff, a statement, or the card provider's notification (K4).
+    audit.record(recorded_by, "payment.recorded", invoice.club, invoice=invoice.number, amount=str(amount),
+                 method=str(method), received_on=received_on.isoformat(), reference=reference, bank=bank,
+                 drawer=drawer)
     _queue_payment_mail(invoice, payment, after)
     return payment
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 import csv
 import html
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
+from openflyers_account.accounts.operations import set_activated_resources, set_club_discount
+from openflyers_account.billing.operations import issue_credit_note
+from openflyers_account.domain.payments import PaymentMethod
+from openflyers_account.domain.pricing import Term
 from openflyers_account.extensions import db
-from openflyers_account.models import AuditEntry, StaffRole
+from openflyers_account.models import AuditEntry, Club, Partner, StaffRole
+from openflyers_account.partners import operations as partners
+from openflyers_account.payments.operations import record_payment, reverse_payment
+from openflyers_account.subscriptions import operations as subscriptions
+from openflyers_account.subscriptions.purchase import SubscriptionOrder
+from tests.billing_helpers import add_paid_period
 from tests.conftest import PASSWORD
 
 
@@ -77,3 +88,43 @@ def test_k4_dates_that_are_not_a_range_are_said_so(client, log, query):
     response = client.get("/staff/audit", query_string=query)
     assert response.status_code == 422
     assert client.get("/staff/audit.csv", query_string=query).status_code == 404
+
+
+def test_k4_every_money_event_and_account_change_is_in_the_log_with_who_did_it(app, make):
+    """Invoices issued by the club, staff and a partner; a credit note; payments by card and by hand; a reversal;
+    a cancellation; both discounts; a PO change; resources reported. (The automatic renewal's entry is checked
+    with the renewal job, tests/renewals.)"""
+    today = date.today()
+    admin = make.staff(StaffRole.ADMIN, email="admin@openflyers.example")
+    club = make.club("mermoz", resources=2)
+    partner = partners.add_partner("contact@federation.example", "Fédération", "cli", password=PASSWORD)
+    period = add_paid_period(club, days_to_end=30)
+    order = SubscriptionOrder("business", 2, Term.ONE_YEAR)
+    with app.test_request_context():
+        mermoz = db.session.get(Club, club.id)
+        renewal = subscriptions.issue_renewal(club.id, period.subscription_id, order, today, mermoz)
+        record_payment(renewal.id, Decimal("10.00"), PaymentMethod.CARD, today, "stripe", reference="cs_1")
+        cheque = record_payment(renewal.id, Decimal("20.00"), PaymentMethod.CHEQUE, today, admin, reference="1")
+        reverse_payment(cheque.id, admin, "bounced")
+        started = subscriptions.start_subscription(club.id, order, today, today, admin)
+        issue_credit_note(admin, started.number, None, "doublon", today)
+        partners.link_club(partner.id, "mermoz", "cli")
+        buyer = db.session.get(Partner, partner.id)
+        bought = subscriptions.start_subscription(club.id, order, today, today, buyer,
+                                                  payer=partners.partner_payer(buyer, mermoz))
+        subscriptions.cancel_purchase(club.id, bought.number, today, buyer)
+        subscriptions.change_po_reference(club.id, period.subscription_id, "BC-42", mermoz)
+        set_club_discount(mermoz, Decimal("5"), "fédération", admin)
+        partners.set_discount(partner.id, Decimal("10"), "accord", admin)
+        set_activated_resources(mermoz, 3, "platform")
+    logged = {(entry.action, entry.actor) for entry in db.session.scalars(select(AuditEntry))}
+    expected = {
+        ("subscription.renewed", "club:mermoz"), ("payment.recorded", "stripe"),
+        ("payment.recorded", "admin@openflyers.example"), ("payment.reversed", "admin@openflyers.example"),
+        ("subscription.started", "admin@openflyers.example"), ("invoice.credited", "admin@openflyers.example"),
+        ("subscription.started", "partner:contact@federation.example"),
+        ("invoice.cancelled", "partner:contact@federation.example"),
+        ("subscription.po_reference_changed", "club:mermoz"), ("club.discount_changed", "admin@openflyers.example"),
+        ("partner.discount_changed", "admin@openflyers.example"), ("club.resources_reported", "platform"),
+    }
+    assert expected <= logged, expected - logged
