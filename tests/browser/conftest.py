@@ -49,6 +49,10 @@ def launch_chromium(playwright):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # A loaded CI machine (and axe-core checking every page) can take more than the default 5 s to settle.
+    expect.set_options(timeout=15_000)
     if shutil.which("chromium") is None:
         message = "Chromium is not installed (Debian package `chromium`)"
         if os.environ.get("REQUIRE_BROWSER") == "1":
