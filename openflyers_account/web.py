@@ -67,13 +67,26 @@ def _signed_in_as(model: type) -> bool:
     return current_user.is_authenticated and isinstance(current_user._get_current_object(), model)
 
 
+def to_sign_in(endpoint: str) -> Response:
+    """Off to a sign-in page, keeping the page asked for. An htmx request gets an HX-Redirect to it, back to the page
+    the person was on: the whole page goes, instead of the sign-in page landing inside a fragment (a session that
+    ended while idle)."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = safe_next(current.path + (f"?{current.query}" if current.query else ""), "")
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for(endpoint, next=page) if page else url_for(endpoint)
+        return response
+    return redirect(url_for(endpoint, next=request.full_path.rstrip("?")))
+
+
 def club_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """The view is for a signed-in club; anyone else goes to the club sign-in page."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not _signed_in_as(Club):
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            return to_sign_in("accounts.login")
         return view(*args, **kwargs)
 
     return wrapper
@@ -85,7 +98,7 @@ def partner_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not _signed_in_as(Partner):
-            return redirect(url_for("partner.login", next=request.full_path.rstrip("?")))
+            return to_sign_in("partner.login")
         return view(*args, **kwargs)
 
     return wrapper
@@ -97,7 +110,7 @@ def payer_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not (_signed_in_as(Club) or _signed_in_as(Partner)):
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            return to_sign_in("accounts.login")
         return view(*args, **kwargs)
 
     return wrapper
@@ -119,7 +132,7 @@ def staff_required(view: Callable[..., Any] | None = None, *, admin: bool = Fals
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated or not current_user.is_staff:
-                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+                return to_sign_in("staff.login")
             if admin and not current_user.is_admin:
                 abort(403)
             return view(*args, **kwargs)
@@ -208,9 +221,10 @@ def larger_body(limit: Callable[[], int]):
 
 
 def apply_body_limit() -> None:
-    """Before every other hook: the body limit of the view about to answer, if it has its own."""
+    """Before every other hook: the body limit of the view about to answer, if it has its own. Only staff get it:
+    nobody else may make the server read a body that large."""
     limit = getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
-    if limit is not None:
+    if limit is not None and current_user.is_authenticated and getattr(current_user, "is_staff", False):
         request.max_content_length = limit()
 
 

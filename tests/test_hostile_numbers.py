@@ -43,3 +43,11 @@ def test_m4_an_amount_of_more_digits_than_money_holds_is_a_field_error(client, a
                            data=payment_form(client, invoice.number, amount=typed))
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_m5_only_staff_may_send_a_body_as_large_as_a_statement(app, client):
+    # Anyone else is held to MAX_CONTENT_LENGTH before anything reads the body.
+    app.config.update(MAX_CONTENT_LENGTH=10_000, STATEMENT_MAX_BYTES=1_000_000)
+    response = client.post("/staff/statements", data=b"x=" + b"x" * 200_000,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413

@@ -130,3 +130,17 @@ def test_s1_the_openapi_description_names_the_endpoint_and_its_errors(client):
 def test_s1_a_wrong_method_is_json_too(client, token):
     response = client.post(URL.format("mermoz"), json={"activated_resources": 1}, headers=bearer(token))
     assert response.status_code == 405
+
+
+def test_s1_wrong_tokens_from_elsewhere_never_use_up_the_platforms_own_limit(app, client, token):
+    app.config.update(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        attacker = {"REMOTE_ADDR": "203.0.113.9"}
+        assert [client.get(URL.format("mermoz"), headers=bearer("ofp_guess"), environ_base=attacker).status_code
+                for _ in range(4)] == [401, 401, 401, 429]
+        platform = {"REMOTE_ADDR": "198.51.100.7"}
+        assert client.get(URL.format("mermoz"), headers=bearer(token), environ_base=platform).status_code == 200
+    finally:
+        limiter.reset()

@@ -213,3 +213,31 @@ def test_a_signed_in_request_writes_nothing_to_the_database(app, accounts, kind)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert writes == []
+
+
+def test_an_idle_staff_session_ends_the_whole_page_under_htmx_not_inside_a_fragment(app, accounts, clock):
+    door = DOORS["staff"]
+    browser = signed_in(app, door)
+    clock.advance(31 * 60)
+    response = browser.get("/staff/clients?q=merm", headers={"HX-Request": "true",
+                                                               "HX-Current-URL": "http://localhost/staff/clients"})
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert response.headers["HX-Redirect"] == "/staff/login?next=/staff/clients"
+
+
+def test_signing_in_starts_from_an_empty_cookie_and_ends_the_session_it_replaces(app, accounts, make):
+    make.club("latecoere")
+    browser = app.test_client()
+    browser.get("/login")
+    with browser.session_transaction() as cookie:
+        before = dict(cookie)
+        cookie["language"] = "en"
+    assert "csrf_token" in before
+    post_form(browser, "/login", {"identifier": "mermoz", "password": PASSWORD})
+    with browser.session_transaction() as cookie:
+        assert cookie.get("csrf_token") != before["csrf_token"] and cookie["language"] == "en"
+    mermoz_copy = copy_of(app, browser)
+    post_form(browser, "/login", {"identifier": "latecoere", "password": PASSWORD})
+    # The mermoz session this browser left is over, copies of its cookie included.
+    assert shut_out(mermoz_copy, DOORS["club"])
+    assert browser.get("/account").status_code == 200

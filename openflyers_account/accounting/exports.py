@@ -16,6 +16,7 @@ from ..billing.models import Invoice, InvoiceKind
 from ..domain import fec
 from ..extensions import db
 from ..payments.models import Payment
+from .spreadsheets import safe_row
 
 #: Rows fetched from the database at a time.
 CHUNK = 2000
@@ -92,7 +93,7 @@ def journals_csv(start: date, end: date) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     for row in fec.csv_rows(sale_documents(start, end), bank_movements(start, end), settings(), end):
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         yield out.getvalue().encode()
         out.seek(0)
         out.truncate()

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app, render_template
+from sqlalchemy import select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -13,6 +14,7 @@ from ..billing.documents import document_of
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
 from ..domain.invoice_document import InvoiceDocument
 from ..domain.money import ZERO
+from ..extensions import db
 from ..payments.models import Payment
 from ..payments.operations import position
 
@@ -41,15 +43,25 @@ def receipt_of(invoice: Invoice) -> Receipt | None:
     standing = sorted((payment for payment in held.payments
                        if payment.amount > 0 and payment.id not in reversed_ids),
                       key=lambda payment: (payment.received_on, payment.id))
-    received, settled_on = ZERO, None
-    for payment in standing:
-        received += payment.amount
-        if received >= held.amount_owed:
-            settled_on = payment.received_on
-            break
+    credited = list(db.session.execute(select(Invoice.issue_date, Invoice.total_incl_vat)
+                                       .where(Invoice.corrects_id == invoice.id)))
+    settled_on = settled_day(invoice.total_incl_vat, [(p.received_on, p.amount) for p in standing], credited)
     if settled_on is None:
         return None
     return Receipt(invoice, document_of(invoice), standing, held.amount_owed, settled_on)
+
+
+def settled_day(total: Decimal, payments: list[tuple[date, Decimal]],
+                credit_notes: list[tuple[date, Decimal]]) -> date | None:
+    """The first day the money received covered what was owed that day: the total less the credit notes issued by
+    then (a credit note after the payments settles the invoice on its own day, not earlier)."""
+    days = sorted({day for day, _ in payments} | {day for day, _ in credit_notes})
+    for day in days:
+        received = sum((amount for paid_on, amount in payments if paid_on <= day), ZERO)
+        owed = total - sum((amount for issued, amount in credit_notes if issued <= day), ZERO)
+        if received >= owed:
+            return day
+    return None
 
 
 def receipt_filename(receipt: Receipt) -> str:

@@ -17,6 +17,7 @@ from ..billing.operations import payer_documents
 from ..domain.account_statement import AccountStatement, Movement, MovementKind, account_statement
 from ..extensions import db
 from ..payments.models import Payment
+from .spreadsheets import safe_row
 
 
 
@@ -56,7 +57,7 @@ def kind_label(kind: MovementKind) -> str:
 def statement_csv(statement: AccountStatement) -> bytes:
     """The statement for a spreadsheet: `;` separated, decimal comma, UTF-8 with a BOM so Excel reads the accents."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = _SafeWriter(csv.writer(out, delimiter=";", lineterminator="\r\n"))
 
     def amount(value) -> str:
         return format_decimal(value, format="0.00", locale="fr") if value else ""
@@ -74,6 +75,16 @@ def statement_csv(statement: AccountStatement) -> bytes:
                      amount(statement.total_debit), amount(statement.total_credit),
                      format_decimal(statement.closing, format="0.00", locale="fr")])
     return "\ufeff".encode() + out.getvalue().encode()
+
+
+class _SafeWriter:
+    """A csv writer whose cells cannot start a formula in a spreadsheet."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+
+    def writerow(self, row) -> None:
+        self.writer.writerow(safe_row(row))
 
 
 def render_statement_pdf(statement: AccountStatement, holder: object) -> bytes:

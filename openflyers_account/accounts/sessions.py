@@ -41,7 +41,15 @@ class Account(Protocol):
 
 
 def sign_in(account: Account) -> None:
-    """Open a session for `account` with an id of its own."""
+    """Open a session for `account` with an id of its own, on a cookie emptied of what came before (its CSRF token
+    included); a session this browser held for another account ends on the server too."""
+    earlier = session.get(SID)
+    if isinstance(earlier, str):
+        _record_sign_out(earlier, None)
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
     login_user(account)
     at = now()
     session[SID] = secrets.token_urlsafe(24)

@@ -35,7 +35,8 @@ def _api_limit() -> str:
 
 
 def _limit_key() -> str:
-    return "api:" + (request.view_args or {}).get("subdomain", "")[:63]
+    # Per address and platform: requests from elsewhere, a wrong token's included, never use up the platform's own.
+    return f"api:{request.remote_addr}:{(request.view_args or {}).get('subdomain', '')[:63]}"
 
 
 def _token() -> str:

@@ -19,6 +19,7 @@ from ..errors import UserError
 from ..extensions import limiter
 from ..forms import show_refusal
 from ..accounting.ranges import EARLIEST, LATEST, requested_range
+from ..accounting.spreadsheets import safe_row
 from ..messages import AUDIT_ACTIONS, audit_action_label, audit_detail_label, error_message
 from ..models import Club
 from ..payments import operations as payments
@@ -277,10 +278,11 @@ def _audit_rows(filters: audit_log.AuditFilter):
     yield "\ufeff".encode()
     writer.writerow([_("When"), _("Who"), _("What"), _("Club"), _("Details")])
     for entry in audit_log.every_entry(filters):
-        writer.writerow([entry.at.isoformat(timespec="seconds"), entry.actor, audit_action_label(entry.action),
-                         entry.club.subdomain if entry.club else "",
-                         "; ".join(f"{audit_detail_label(key)}: {value}" for key, value in entry.details.items()
-                                   if value not in ("", None, [], {}))])
+        writer.writerow(safe_row([
+            entry.at.isoformat(timespec="seconds"), entry.actor, audit_action_label(entry.action),
+            entry.club.subdomain if entry.club else "",
+            "; ".join(f"{audit_detail_label(key)}: {value}" for key, value in entry.details.items()
+                      if value not in ("", None, [], {}))]))
         yield out.getvalue().encode()
         out.seek(0)
         out.truncate()

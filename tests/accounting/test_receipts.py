@@ -102,3 +102,17 @@ def test_k1_b3_the_partner_gets_the_receipt_of_what_it_paid_the_club_does_not(cl
     club = app.test_client()
     post_form(club, "/login", {"identifier": "mermoz", "password": PASSWORD})
     assert club.get(f"/invoices/{invoice.number}/receipt.pdf").status_code == 404
+
+
+def test_k1_a_credit_note_after_the_payments_settles_the_invoice_on_its_own_day():
+    from openflyers_account.accounting.receipts import settled_day
+
+    day = date(2026, 11, 27)
+    payments = [(day, Decimal("360.00")), (day + timedelta(days=5), Decimal("216.00"))]
+    assert settled_day(Decimal("576.00"), payments, []) == day + timedelta(days=5)
+    # 360 on the 27th, then a credit note of 216 on the 3rd: settled on the 3rd, not the 27th.
+    assert settled_day(Decimal("576.00"), payments[:1], [(day + timedelta(days=6), Decimal("216.00"))]) \
+        == day + timedelta(days=6)
+    # A credit note before the payments lowers what they must cover.
+    assert settled_day(Decimal("576.00"), payments[:1], [(day - timedelta(days=1), Decimal("216.00"))]) == day
+    assert settled_day(Decimal("576.00"), payments[:1], []) is None
