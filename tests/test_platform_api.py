@@ -104,14 +104,14 @@ def test_s1_staff_create_then_rotate_the_token_shown_once_stored_hashed(client, 
     page = client.get("/staff/clients/mermoz").get_data(as_text=True)
     assert "pas encore de jeton" in page
     created = post_form(client, "/staff/clients/mermoz/api-token", {}, token_from="/staff/clients/mermoz")
-    first = re.search(r'<code class="code token">(ofp_[^<]+)</code>', created.get_data(as_text=True)).group(1)
+    first = re.search(r'<code class="long-value token">(ofp_[^<]+)</code>', created.get_data(as_text=True)).group(1)
     stored = db.session.get(PlatformToken, mermoz.id)
     assert stored.token_sha256 == hashlib.sha256(first.encode()).hexdigest() and first not in stored.token_sha256
     assert client.get(URL.format("mermoz"), headers=bearer(first)).status_code == 200
     # Shown once: the client page no longer has it.
     assert first not in client.get("/staff/clients/mermoz").get_data(as_text=True)
     rotated = post_form(client, "/staff/clients/mermoz/api-token", {}, token_from="/staff/clients/mermoz")
-    second = re.search(r'<code class="code token">(ofp_[^<]+)</code>', rotated.get_data(as_text=True)).group(1)
+    second = re.search(r'<code class="long-value token">(ofp_[^<]+)</code>', rotated.get_data(as_text=True)).group(1)
     assert second != first
     assert client.get(URL.format("mermoz"), headers=bearer(first)).status_code == 401
     assert client.get(URL.format("mermoz"), headers=bearer(second)).status_code == 200

@@ -21,13 +21,14 @@ CLUB_PAGES = ["/", "/account", "/renewal?offer=business&resources=12&term=3&po_r
               "/invoices/{number}", "/invoices/{number}/pay", "/invoices/{number}/pay/transfer",
               "/invoices/{number}/pay/cheque", "/subscriptions", "/subscriptions/{subscription}",
               "/subscriptions/{subscription}/resources?added=2", "/subscriptions/{subscription}/resources/review?added=2",
-              "/catalogue"]
+              "/catalogue", "/statement"]
 STAFF_PAGES = ["/staff/", "/staff/clients", "/staff/clients/latecoere", "/staff/invoices/{number}",
                "/staff/statements", "/staff/deposits", "/staff/audit", "/staff/catalogue",
                "/staff/clients/latecoere/subscriptions/{subscription}",
-               "/staff/clients/latecoere/subscriptions/new", "/staff/partners", "/staff/partners/{partner}"]
+               "/staff/clients/latecoere/subscriptions/new", "/staff/partners", "/staff/partners/{partner}",
+               "/staff/exports", "/staff/audit?club=latecoere"]
 PARTNER_PAGES = ["/partner/clients", "/partner/clients/latecoere", "/partner/clients/latecoere/subscriptions/new",
-                 "/partner/clients/latecoere/subscriptions/{subscription}", "/partner/invoices"]
+                 "/partner/clients/latecoere/subscriptions/{subscription}", "/partner/invoices", "/partner/statement"]
 
 
 def _visit_all(page, base_url: str, paths: list[str], number: str, subscription: int,
