@@ -6,35 +6,14 @@ an operator would start it, on invoices and payments bulk-inserted for a year no
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from benchmarks.measure import run_flask
 from benchmarks.payments import _app, _free_year, prepare_open_invoices
 
-ROOT = Path(__file__).resolve().parent.parent
 INVOICES = int(os.environ.get("BENCH_FEC_INVOICES", "100000"))
-
-#: Runs the CLI in this process and prints its peak memory (VmHWM, in KiB) as the last line: not ru_maxrss, which
-#: a child started by fork and exec inherits from its parent.
-_MEASURED_CLI = """
-import sys
-from pathlib import Path
-from flask.cli import main
-sys.argv = ["flask", "--app", "app", "export", "fec", "--from", sys.argv[1], "--to", sys.argv[2], "--output", sys.argv[3]]
-try:
-    main()
-except SystemExit as end:
-    code = end.code or 0
-else:
-    code = 0
-status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-print("maxrss_kib", status["VmHWM"].split()[0])
-sys.exit(code)
-"""
-
 
 def _payments(year: int, today: date) -> None:
     """One transfer paying each invoice of `year`, bulk-inserted."""
@@ -69,13 +48,11 @@ def bench_fec(env: dict) -> list[str]:
         db.session.remove()
         db.engine.dispose()
     output = Path(env["INSTANCE_PATH"]) / "fec.txt"
-    started = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", _MEASURED_CLI, f"{today.year}-01-01", today.isoformat(), str(output)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if run.returncode != 0:
-        return [f"FEC export failed: {run.stderr[-2000:]}"]
-    peak_mb = int(run.stdout.strip().splitlines()[-1].split()[1]) / 1024
+    try:
+        elapsed, peak_mb, _ = run_flask(["export", "fec", "--from", f"{today.year}-01-01", "--to", today.isoformat(),
+                                         "--output", str(output)], env)
+    except RuntimeError as error:
+        return [f"FEC export failed: {error}"]
     from openflyers_account.domain.fec import check_fec
 
     with output.open(encoding="utf-8") as lines:

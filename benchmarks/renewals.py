@@ -9,34 +9,16 @@ own on a database of its own, as cron starts it:
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.measure import run_flask
+
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
 DUE = 10_000
 RENEWALS = int(os.environ.get("BENCH_RENEWALS", "500"))
-
-#: Runs the CLI in this process and prints its peak memory (ru_maxrss, in KiB on Linux) as the last line.
-_MEASURED_CLI = """
-import resource, sys
-from flask.cli import main
-sys.argv = ["flask", "--app", "app", "renewals", "run"]
-try:
-    main()
-except SystemExit as end:
-    code = end.code or 0
-else:
-    code = 0
-print("maxrss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-sys.exit(code)
-"""
-
 
 def _database(env: dict) -> tuple[str, callable]:
     """A database of its own for this benchmark, and how to drop it."""
@@ -90,16 +72,9 @@ def _due_subscriptions(url: str, env: dict, count: int, days_to_end: int, prefix
 
 def _run_job(url: str, env: dict) -> tuple[float, float, str]:
     """Seconds and peak MB of one `flask renewals run`, and its summary line."""
-    started = time.perf_counter()
-    finished = subprocess.run([sys.executable, "-c", _MEASURED_CLI], cwd=ROOT, capture_output=True, text=True,
-                              env={**env, "DATABASE_URL": url, "FLASK_APP": "app"})
-    seconds = time.perf_counter() - started
-    lines = finished.stdout.strip().splitlines()
-    if finished.returncode != 0 or not lines or not lines[-1].startswith("maxrss_kib"):
-        raise RuntimeError(f"renewals run failed ({finished.returncode}): {finished.stdout[-2000:]}"
-                           f"{finished.stderr[-2000:]}")
+    seconds, peak_mb, lines = run_flask(["renewals", "run"], {**env, "DATABASE_URL": url})
     summary = next(line for line in lines if " done, " in line)
-    return seconds, int(lines[-1].split()[1]) / 1024, summary.split(": ", 1)[1]
+    return seconds, peak_mb, summary.split(": ", 1)[1]
 
 
 def bench_renewals(env: dict) -> list[str]:
