@@ -4,8 +4,6 @@ Read in chunks from the database and written as they come: a year of invoices ta
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
 
@@ -16,7 +14,7 @@ from ..billing.models import Invoice, InvoiceKind
 from ..domain import fec
 from ..extensions import db
 from ..payments.models import Payment
-from .spreadsheets import safe_row
+from .spreadsheets import csv_stream
 
 #: Rows fetched from the database at a time.
 CHUNK = 2000
@@ -89,11 +87,4 @@ def fec_name(end: date) -> str:
 
 def journals_csv(start: date, end: date) -> Iterator[bytes]:
     """The same journal lines for a spreadsheet: `;`, decimal comma, UTF-8 with a BOM (K3)."""
-    yield "\ufeff".encode()
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in fec.csv_rows(sale_documents(start, end), bank_movements(start, end), settings(), end):
-        writer.writerow(safe_row(row))
-        yield out.getvalue().encode()
-        out.seek(0)
-        out.truncate()
+    return csv_stream(fec.csv_rows(sale_documents(start, end), bank_movements(start, end), settings(), end))

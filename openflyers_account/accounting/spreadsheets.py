@@ -1,8 +1,10 @@
 """Cells written for a spreadsheet: text a spreadsheet would run as a formula is kept as text (K2-K4)."""
 from __future__ import annotations
 
+import csv
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 #: What a spreadsheet reads as the start of a formula (or of a DDE call).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -21,3 +23,16 @@ def safe_cell(value: object) -> str:
 
 def safe_row(cells: Iterable[object]) -> list[str]:
     return [safe_cell(cell) for cell in cells]
+
+
+def csv_stream(rows: Iterable[Iterable[object]]) -> Iterator[bytes]:
+    """Rows for a French spreadsheet, written as they come: `;` separated, UTF-8 with a BOM so the accents read
+    right, every cell safe (K2-K4)."""
+    yield "\ufeff".encode()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(safe_row(row))
+        yield out.getvalue().encode()
+        out.seek(0)
+        out.truncate()

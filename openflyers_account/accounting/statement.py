@@ -1,8 +1,6 @@
 """The statement of account of a club or a partner (K2): its documents and payments, as a page, a PDF, a CSV."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import current_app, render_template
@@ -17,7 +15,7 @@ from ..billing.operations import payer_documents
 from ..domain.account_statement import AccountStatement, Movement, MovementKind, account_statement
 from ..extensions import db
 from ..payments.models import Payment
-from .spreadsheets import safe_row
+from .spreadsheets import csv_stream
 
 
 
@@ -56,35 +54,21 @@ def kind_label(kind: MovementKind) -> str:
 
 def statement_csv(statement: AccountStatement) -> bytes:
     """The statement for a spreadsheet: `;` separated, decimal comma, UTF-8 with a BOM so Excel reads the accents."""
-    out = io.StringIO()
-    writer = _SafeWriter(csv.writer(out, delimiter=";", lineterminator="\r\n"))
 
     def amount(value) -> str:
         return format_decimal(value, format="0.00", locale="fr") if value else ""
 
-    writer.writerow([_("Date"), _("Document"), _("Nature of the entry"), _("Detail"), _("Debit"), _("Credit"),
-                     _("Balance")])
-    writer.writerow([format_date(statement.start, "short"), "", _("Opening balance"), "", "", "",
-                     format_decimal(statement.opening, format="0.00", locale="fr")])
-    for line in statement.lines:
-        movement = line.movement
-        writer.writerow([format_date(movement.day, "short"), movement.reference, kind_label(movement.kind),
-                         movement.detail, amount(movement.debit), amount(movement.credit),
-                         format_decimal(line.balance, format="0.00", locale="fr")])
-    writer.writerow([format_date(statement.end, "short"), "", _("Closing balance"), "",
-                     amount(statement.total_debit), amount(statement.total_credit),
-                     format_decimal(statement.closing, format="0.00", locale="fr")])
-    return "\ufeff".encode() + out.getvalue().encode()
+    def balance(value) -> str:
+        return format_decimal(value, format="0.00", locale="fr")
 
-
-class _SafeWriter:
-    """A csv writer whose cells cannot start a formula in a spreadsheet."""
-
-    def __init__(self, writer) -> None:
-        self.writer = writer
-
-    def writerow(self, row) -> None:
-        self.writer.writerow(safe_row(row))
+    rows = [[_("Date"), _("Document"), _("Nature of the entry"), _("Detail"), _("Debit"), _("Credit"), _("Balance")],
+            [format_date(statement.start, "short"), "", _("Opening balance"), "", "", "", balance(statement.opening)]]
+    rows += [[format_date(line.movement.day, "short"), line.movement.reference, kind_label(line.movement.kind),
+              line.movement.detail, amount(line.movement.debit), amount(line.movement.credit), balance(line.balance)]
+             for line in statement.lines]
+    rows.append([format_date(statement.end, "short"), "", _("Closing balance"), "", amount(statement.total_debit),
+                 amount(statement.total_credit), balance(statement.closing)])
+    return b"".join(csv_stream(rows))
 
 
 def render_statement_pdf(statement: AccountStatement, holder: object) -> bytes:

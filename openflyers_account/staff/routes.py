@@ -1,8 +1,6 @@
 """Back-office pages: sign-in, what waits, clients and their accounts, audit log (A5, A6, S1, M4)."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +17,7 @@ from ..errors import UserError
 from ..extensions import limiter
 from ..forms import show_refusal
 from ..accounting.ranges import EARLIEST, LATEST, requested_range
-from ..accounting.spreadsheets import safe_row
+from ..accounting.spreadsheets import csv_stream
 from ..messages import AUDIT_ACTIONS, audit_action_label, audit_detail_label, error_message
 from ..models import Club
 from ..payments import operations as payments
@@ -267,22 +265,15 @@ def audit_csv():
     filters, error = _audit_filter()
     if error:
         abort(404)
-    response = Response(stream_with_context(_audit_rows(filters)), mimetype="text/csv")
+    response = Response(stream_with_context(csv_stream(_audit_rows(filters))), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="journal-audit.csv"'
     return response
 
 
 def _audit_rows(filters: audit_log.AuditFilter):
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    yield "\ufeff".encode()
-    writer.writerow([_("When"), _("Who"), _("What"), _("Club"), _("Details")])
+    yield [_("When"), _("Who"), _("What"), _("Club"), _("Details")]
     for entry in audit_log.every_entry(filters):
-        writer.writerow(safe_row([
-            entry.at.isoformat(timespec="seconds"), entry.actor, audit_action_label(entry.action),
-            entry.club.subdomain if entry.club else "",
-            "; ".join(f"{audit_detail_label(key)}: {value}" for key, value in entry.details.items()
-                      if value not in ("", None, [], {}))]))
-        yield out.getvalue().encode()
-        out.seek(0)
-        out.truncate()
+        yield [entry.at.isoformat(timespec="seconds"), entry.actor, audit_action_label(entry.action),
+               entry.club.subdomain if entry.club else "",
+               "; ".join(f"{audit_detail_label(key)}: {value}" for key, value in entry.details.items()
+                         if value not in ("", None, [], {}))]

@@ -98,7 +98,8 @@ def test_k3_staff_download_the_fec_and_the_csv_of_a_range(client, books, staff_s
     assert all("," in row[11] and "." not in row[11] for row in rows[1:])
 
 
-@pytest.mark.parametrize("query", [{"from": "2026-02-30"}, {"to": "tomorrow"}, {"from": "2026-03-01", "to": "2026-02-01"}])
+@pytest.mark.parametrize("query", [{"from": "2026-02-30"}, {"to": "tomorrow"},
+                                   {"from": "2026-03-01", "to": "2026-02-01"}])
 def test_k3_a_range_that_is_not_one_is_said_so(client, books, staff_sign_in, query):
     staff_sign_in("compta@openflyers.example", PASSWORD)
     response = client.get("/staff/exports", query_string={**query, "format": "fec"})
