@@ -30,6 +30,7 @@ from flask_babel import (
     get_locale,
     lazy_gettext,
 )
+from flask_limiter.util import get_qualified_name
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -113,8 +114,27 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_site_routes(app)
     _register_errors(app)
     _register_template_helpers(app)
+    _limit_only_limited_views(app)
     app.after_request(_security_headers)
     return app
+
+
+def _limit_only_limited_views(app: Flask) -> None:
+    """The rate limiter's hook runs before the views that have limits (sign-in, password reset, the API), not before
+    every request: a signed-in page pays nothing for it (performance budget)."""
+    marked = getattr(limiter, "_marked_for_limiting", None)
+    hooks = app.before_request_funcs.get(None, [])
+    check = limiter._check_request_limit
+    if marked is None or check not in hooks:
+        return
+    limited = {endpoint for endpoint, view in app.view_functions.items() if get_qualified_name(view) in marked}
+
+    @functools.wraps(check)
+    def check_limited_views() -> None:
+        if request.endpoint in limited:
+            check()
+
+    hooks[hooks.index(check)] = check_limited_views
 
 
 #: Each area's blueprint, the modules holding its views, and its URL prefix. The views are imported here,

@@ -72,6 +72,9 @@ def from_environment(instance_path: str) -> dict:
         # Seconds a session lasts at most, and a staff session without a request (issue: lost sessions).
         "SESSION_MAX_AGE": int(os.environ.get("SESSION_MAX_AGE", str(30 * 24 * 3600))),
         "STAFF_IDLE_TIMEOUT": int(os.environ.get("STAFF_IDLE_TIMEOUT", str(30 * 60))),
+        # Seconds a page trusts the price catalogue this process holds before it checks for a newer price list; the
+        # confirm step and every other write always check (P1).
+        "CATALOGUE_RECHECK_SECONDS": float(os.environ.get("CATALOGUE_RECHECK_SECONDS", "10")),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         # The seller printed on every invoice (rule I3) and the payment instructions (M2, M3).
         "SELLER_NAME": os.environ.get("SELLER_NAME", "OpenFlyers SAS (démo)"),

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
@@ -31,23 +32,27 @@ from .partners.models import Partner
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Club | StaffUser | Partner | None:
-    account = _account(user_id)
-    # A session signed out, on every device or long idle is over, even from a copy of its cookie.
-    return account if account is not None and sessions.is_open(account) else None
-
-
-def _account(user_id: str) -> Club | StaffUser | Partner | None:
+    """The account a session speaks for, and whether that session was signed out, in one query (U4)."""
     kind, _, rest = user_id.partition(":")
-    if kind in ("club", "partner"):
-        account_id, _, stamp = rest.partition(":")
-        model = Club if kind == "club" else Partner
-        account = db.session.get(model, int(account_id)) if account_id.isdigit() and len(account_id) < 10 else None
-        # A session opened before the last password change is over (A2).
-        return account if account is not None and account.get_id() == user_id else None
-    if kind == "staff" and rest.isdigit() and len(rest) < 10:
-        staff = db.session.get(StaffUser, int(rest))
-        return staff if staff is not None and staff.active else None
-    return None
+    model = _ACCOUNTS.get(kind)
+    account_id = (rest.partition(":")[0] if kind in ("club", "partner") else rest) if model else ""
+    if not (account_id.isdigit() and len(account_id) < 10):
+        return None
+    found = db.session.execute(
+        select(model, sessions.signed_out()).where(model.id == int(account_id))).first()
+    if found is None:
+        return None
+    account, signed_out = found
+    if kind == "staff" and not account.active:
+        return None
+    # A session opened before the last password change is over (A2).
+    if kind != "staff" and account.get_id() != user_id:
+        return None
+    # A session signed out, on every device or long idle is over, even from a copy of its cookie.
+    return account if sessions.is_open(account, signed_out) else None
+
+
+_ACCOUNTS: dict[str, type] = {"club": Club, "partner": Partner, "staff": StaffUser}
 
 
 def _current_club() -> Club:

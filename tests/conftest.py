@@ -154,6 +154,8 @@ def app_config(database_url, smtp_server, tmp_path) -> dict:
         "MAIL_SEND_IMMEDIATELY": True,
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "RATELIMIT_ENABLED": False,
+        # Each test's price lists are its own (rolled back after it): the catalogue is checked at every request.
+        "CATALOGUE_RECHECK_SECONDS": 0,
         # argon2id as in production, with a smaller memory cost to keep the suite quick.
         "ARGON2_MEMORY_KIB": 1024,
         "ARGON2_TIME_COST": 1,

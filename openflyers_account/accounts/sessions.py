@@ -80,8 +80,15 @@ def _record_sign_out(sid: str | None, account: Account | None) -> None:
     db.session.execute(delete(SignedOutSession).where(SignedOutSession.signed_out_at < oldest))
 
 
-def is_open(account: Account) -> bool:
-    """Whether the session in the cookie still speaks for `account` (read only, but for staff's last-seen time)."""
+def signed_out():
+    """A column saying whether the session in the cookie was signed out, to read with the account it names."""
+    sid = session.get(SID)
+    return exists().where(SignedOutSession.sid == (sid if isinstance(sid, str) else "")).label("signed_out")
+
+
+def is_open(account: Account, signed_out: bool) -> bool:
+    """Whether the session in the cookie still speaks for `account`, given whether its id was `signed_out` (read
+    only, but for staff's last-seen time)."""
     sid, since = session.get(SID), session.get(SINCE)
     if not isinstance(sid, str) or not isinstance(since, int | float):
         return False
@@ -93,7 +100,7 @@ def is_open(account: Account) -> bool:
         return False
     if account.is_staff and not _staff_still_there(at):
         return False
-    return not db.session.scalar(select(exists().where(SignedOutSession.sid == sid)))
+    return not signed_out
 
 
 def _staff_still_there(at: float) -> bool:

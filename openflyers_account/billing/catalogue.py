@@ -2,11 +2,12 @@
 (rules P1, P6, A6)."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select
 
 from .. import audit
@@ -50,7 +51,8 @@ class PriceListPrices:
 class CatalogueSnapshot:
     """The offers, services and every price list, read once and kept while no new price list is published (P1)."""
 
-    key: tuple[str, int | None]
+    #: The database engine it was read from, and the newest price list's id.
+    key: tuple[object, int | None]
     offers: tuple[OfferInfo, ...]
     services: tuple[ServiceInfo, ...]
     #: The most recent first.
@@ -72,39 +74,62 @@ class CatalogueSnapshot:
 
 
 _snapshot: CatalogueSnapshot | None = None
+#: When this process last checked that `_snapshot` is still the catalogue (time.monotonic()).
+_checked_at = float("-inf")
 
 
 def snapshot() -> CatalogueSnapshot:
-    """The catalogue, re-read only when a price list was published since (one small query otherwise).
+    """The catalogue as this process keeps it (P1).
 
-    Price lists are append-only and offers never change at run time, so the newest price list's id
-    tells whether what this process holds is still the catalogue.
+    Price lists are append-only and offers never change at run time, so the newest price list's id is the
+    catalogue's version. A page (a GET) trusts what the process holds for CATALOGUE_RECHECK_SECONDS before it asks
+    the database for that version again: an estimate shows a price list published by another process within that
+    delay. Anything that writes (the confirm step, staff forms, the scheduled jobs) checks the version first, so
+    what is billed is always the catalogue in force.
     """
-    global _snapshot
+    global _snapshot, _checked_at
     # Within one request the catalogue is read once, however many forms and estimates ask for it.
     if has_request_context() and "catalogue" in g:
         return g.catalogue
-    key = (db.engine.url.render_as_string(hide_password=True), db.session.scalar(select(func.max(PriceList.id))))
-    if _snapshot is None or _snapshot.key != key:
-        rows = db.session.scalars(select(Offer).order_by(Offer.position)).all()
-        services = db.session.scalars(select(ChargeableService).order_by(ChargeableService.position)).all()
-        lists = db.session.scalars(select(PriceList).order_by(PriceList.valid_from.desc())).all()
-        _snapshot = CatalogueSnapshot(
-            key=key,
-            offers=tuple(OfferInfo(offer.id, offer.code, offer.name) for offer in rows),
-            services=tuple(ServiceInfo(service.id, service.code, service.label) for service in services),
-            price_lists=tuple(
-                PriceListPrices(
-                    price_list.valid_from,
-                    {price.offer.code: pricing.OfferPrice(price.offer.code, price.base_fee, price.per_resource_fee)
-                     for price in price_list.prices},
-                    {price.service.code: price.unit_price for price in price_list.service_prices})
-                for price_list in lists
-            ),
-        )
+    engine = db.engine
+    trusted = (_snapshot is not None and _snapshot.key[0] is engine and has_request_context()
+               and request.method == "GET"
+               and time.monotonic() - _checked_at < current_app.config["CATALOGUE_RECHECK_SECONDS"])
+    if not trusted:
+        key = (engine, db.session.scalar(select(func.max(PriceList.id))))
+        if _snapshot is None or _snapshot.key != key:
+            _snapshot = _read(key)
+        _checked_at = time.monotonic()
     if has_request_context():
         g.catalogue = _snapshot
     return _snapshot
+
+
+def _read(key: tuple) -> CatalogueSnapshot:
+    rows = db.session.scalars(select(Offer).order_by(Offer.position)).all()
+    services = db.session.scalars(select(ChargeableService).order_by(ChargeableService.position)).all()
+    lists = db.session.scalars(select(PriceList).order_by(PriceList.valid_from.desc())).all()
+    return CatalogueSnapshot(
+        key=key,
+        offers=tuple(OfferInfo(offer.id, offer.code, offer.name) for offer in rows),
+        services=tuple(ServiceInfo(service.id, service.code, service.label) for service in services),
+        price_lists=tuple(
+            PriceListPrices(
+                price_list.valid_from,
+                {price.offer.code: pricing.OfferPrice(price.offer.code, price.base_fee, price.per_resource_fee)
+                 for price in price_list.prices},
+                {price.service.code: price.unit_price for price in price_list.service_prices})
+            for price_list in lists
+        ),
+    )
+
+
+def forget() -> None:
+    """Read the catalogue again at its next use: a price list was just published by this process."""
+    global _snapshot
+    _snapshot = None
+    if has_request_context():
+        g.pop("catalogue", None)
 
 
 def offers() -> tuple[OfferInfo, ...]:
@@ -169,6 +194,7 @@ def publish_price_list(staff: StaffUser, valid_from: date, prices: dict[str, tup
         checked = pricing.ExtraCharge(code, services[code].label, 1, unit_price)
         price_list.service_prices.append(ServicePrice(service=services[code], unit_price=checked.unit_price))
     db.session.add(price_list)
+    forget()
     audit.record(staff, "catalogue.published", valid_from=valid_from.isoformat(),
                  prices={code: [str(b), str(r)] for code, (b, r) in prices.items()},
                  services={code: str(price) for code, price in service_prices.items()})
