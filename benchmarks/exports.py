@@ -6,10 +6,10 @@ an operator would start it, on invoices and payments bulk-inserted for a year no
 from __future__ import annotations
 
 import os
-import time
 from datetime import date
 from pathlib import Path
 
+from benchmarks.budget import Figure
 from benchmarks.measure import run_flask
 from benchmarks.payments import _app, _free_year, prepare_open_invoices
 
@@ -33,16 +33,14 @@ def _payments(year: int, today: date) -> None:
     db.session.commit()
 
 
-def bench_fec(env: dict) -> list[str]:
+def bench_fec(env: dict) -> list[Figure]:
     """Export the FEC of a year holding INVOICES invoices and as many payments, in a fresh process (K3)."""
     app = _app(env)
     today = date.today()
     with app.app_context():
         year = _free_year()
-        started = time.perf_counter()
         prepare_open_invoices(INVOICES, year)
         _payments(year, today)
-        prepared = time.perf_counter() - started
         from openflyers_account.extensions import db
 
         db.session.remove()
@@ -52,13 +50,14 @@ def bench_fec(env: dict) -> list[str]:
         elapsed, peak_mb, _ = run_flask(["export", "fec", "--from", f"{today.year}-01-01", "--to", today.isoformat(),
                                          "--output", str(output)], env)
     except RuntimeError as error:
-        return [f"FEC export failed: {error}"]
+        raise RuntimeError(f"the FEC export failed: {error}") from error
     from openflyers_account.domain.fec import check_fec
 
     with output.open(encoding="utf-8") as lines:
         problems = check_fec(lines)
     with output.open(encoding="utf-8") as lines:
         count = sum(1 for _ in lines) - 1
-    return [f"FEC of {INVOICES:,} invoices and their payments: {elapsed:.1f} s, peak {peak_mb:.0f} MB, {count:,} lines, "
-            f"{'valid' if not problems else f'{len(problems)} problems'} (aim < 10 s and < 300 MB; "
-            f"fixtures inserted in {prepared:.0f} s)"]
+    if problems or count < INVOICES:
+        raise RuntimeError(f"the FEC export is not valid: {count} lines, {problems[:5]}")
+    return [Figure(f"FEC of {INVOICES:,} invoices and their payments", elapsed, "s", 10),
+            Figure("FEC export, peak memory", peak_mb, "MB", 300)]

@@ -1,7 +1,7 @@
-"""The app as served, with one more page: signed in, renders nothing.
+"""The app as served, with two more pages that render nothing: one for anybody, one signed in.
 
-What any signed-in page costs before its own work (session, club, hooks), so the price partial's own
-cost can be told apart from the framework's.
+What any page and any signed-in page cost before their own work (hooks; session and club), so a page's own cost
+can be told apart from the framework's.
 """
 from openflyers_account import create_app
 from openflyers_account.web import club_required
@@ -12,4 +12,9 @@ app = create_app()
 @app.get("/_bench/signed-in")
 @club_required
 def signed_in():
+    return "ok"
+
+
+@app.get("/_bench/empty")
+def empty():
     return "ok"

@@ -13,6 +13,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.budget import Figure
 from benchmarks.measure import run_flask
 
 import sqlalchemy as sa
@@ -77,7 +78,7 @@ def _run_job(url: str, env: dict) -> tuple[float, float, str]:
     return seconds, peak_mb, summary.split(": ", 1)[1]
 
 
-def bench_renewals(env: dict) -> list[str]:
+def bench_renewals(env: dict) -> list[Figure]:
     url, drop = _database(env)
     try:
         _due_subscriptions(url, env, DUE, 60, "due")
@@ -88,9 +89,9 @@ def bench_renewals(env: dict) -> list[str]:
         drop()
     per_renewal = renewals[0] / RENEWALS
     return [
-        f"renewals run, {DUE} subscriptions due their 60-day reminder: {reminders[0]:.1f} s, peak {reminders[1]:.0f} MB "
-        f"(aim < 60 s, < 300 MB): {reminders[2]}",
-        f"renewals run, {RENEWALS} automatic renewals (invoice, PDF, e-mails): {renewals[0]:.1f} s, "
-        f"{per_renewal * 1000:.0f} ms each, peak {renewals[1]:.0f} MB: {renewals[2]}; "
-        f"10,000 would take about {per_renewal * DUE:.0f} s",
+        Figure(f"renewals run, {DUE:,} subscriptions due their reminder", reminders[0], "s", 60),
+        Figure(f"renewals run, {DUE:,} reminders, peak memory", reminders[1], "MB", 300),
+        Figure(f"renewals run, {DUE:,} automatic renewals (invoice, PDF, e-mails), from {RENEWALS} timed",
+               per_renewal * DUE, "s", 60),
+        Figure(f"renewals run, {RENEWALS} automatic renewals, peak memory", renewals[1], "MB", 300),
     ]

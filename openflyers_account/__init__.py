@@ -38,8 +38,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
+from . import assets, i18n
 from .config import DEFAULT_PENALTY_RATE
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
 from .web import apply_body_limit, safe_next
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Pages and static text files compressed for browsers that accept it; downloads streamed as they are made
+        # (exports) go as they are.
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_STREAMS=False,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                            "image/svg+xml", "text/plain"],
     )
     if test_config is not None:
         app.config.update(test_config)
@@ -99,8 +106,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     babel.init_app(app, locale_selector=_select_locale)
+    i18n.install(app.jinja_env)
     limiter.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
+    assets.init_app(app)
 
     from .web import RowId
 
@@ -345,7 +355,7 @@ def _register_template_helpers(app: Flask) -> None:
         text = str(value)
         if _DECIMAL.fullmatch(text):
             number = Decimal(text)
-            return _money_in(number, "EUR", str(get_locale())) if key in AUDIT_AMOUNTS else format_decimal(number)
+            return _money_in(number, "EUR", i18n.locale_name()) if key in AUDIT_AMOUNTS else format_decimal(number)
         if _ISO_DAY.fullmatch(text):
             try:
                 return format_date(date.fromisoformat(text))
@@ -371,7 +381,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("money")
     def money(amount, currency: str = "EUR") -> str:
-        return _money_in(amount, currency, str(get_locale()))
+        return _money_in(amount, currency, i18n.locale_name())
 
     @app.template_filter("date")
     def date_filter(value, style: str = "medium") -> str:
@@ -383,4 +393,4 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def site_context():
-        return {"languages": app.config["LANGUAGES"], "current_language": str(get_locale())}
+        return {"languages": app.config["LANGUAGES"], "current_language": i18n.locale_name()}

@@ -15,7 +15,16 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from .domain.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from .errors import UserError
+from .i18n import wtforms_translations
 from .messages import MESSAGES, error_message
+
+
+class Form(FlaskForm):
+    """Every form of the site: Flask-WTF's, with WTForms' own messages translated from a catalogue read once."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return wtforms_translations
 
 
 def normalized_email(value: str) -> str:
@@ -97,7 +106,7 @@ def new_request_key() -> str:
     return uuid.uuid4().hex
 
 
-class OneTimeForm(FlaskForm):
+class OneTimeForm(Form):
     """A form that acts once: each rendering carries a fresh key, so a double click or a resent page
     is recognised and not applied (nor billed) twice (A6, M4)."""
 

@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
@@ -34,12 +34,10 @@ from .partners.models import Partner
 def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     """The account a session speaks for, and whether that session was signed out, in one query (U4)."""
     kind, _, rest = user_id.partition(":")
-    model = _ACCOUNTS.get(kind)
-    account_id = (rest.partition(":")[0] if kind in ("club", "partner") else rest) if model else ""
-    if not (account_id.isdigit() and len(account_id) < 10):
+    account_id = rest.partition(":")[0] if kind in ("club", "partner") else rest
+    if kind not in _ACCOUNTS or not (account_id.isdigit() and len(account_id) < 10):
         return None
-    found = db.session.execute(
-        select(model, sessions.signed_out()).where(model.id == int(account_id))).first()
+    found = db.session.execute(_account_query(kind), {"id": int(account_id), "sid": sessions.session_id()}).first()
     if found is None:
         return None
     account, signed_out = found
@@ -53,6 +51,13 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
 
 
 _ACCOUNTS: dict[str, type] = {"club": Club, "partner": Partner, "staff": StaffUser}
+
+
+@functools.cache
+def _account_query(kind: str):
+    """The account of a kind by id, with whether the session id was signed out; built once per process."""
+    model = _ACCOUNTS[kind]
+    return select(model, sessions.signed_out(bindparam("sid"))).where(model.id == bindparam("id"))
 
 
 def _current_club() -> Club:

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..domain.accounts import IDENTIFIER_MAX_LENGTH, PASSWORD_MAX_LENGTH
-from ..forms import email_field, new_password_validators
+from ..forms import Form, email_field, new_password_validators
 from ..messages import MESSAGES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     identifier = StringField(
         _l("Platform address"),
         description=_l("Your platform's subdomain, e.g. mermoz for mermoz.openflyers.fr"),
@@ -23,12 +22,12 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field(_l("E-mail address"))
     submit = SubmitField(_l("Send me a reset link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), description=_l("At least 10 characters."),
                              validators=new_password_validators())
     confirm = PasswordField(_l("New password again"), validators=[
@@ -36,7 +35,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Change the password"))
 
 
-class ContactEmailsForm(FlaskForm):
+class ContactEmailsForm(Form):
     structure_email = email_field(_l("Club e-mail address"))
     contact_email = email_field(_l("Contact e-mail address"), required=False)
     submit = SubmitField(_l("Save the addresses"))

@@ -307,13 +307,14 @@ def find_club(subdomain: str) -> Club | None:
 
 
 def search_clubs(text: str, limit: int = 50) -> list[Club]:
-    """Clubs whose subdomain, name or an address contains the text (staff search)."""
+    """Clubs whose subdomain, name or an address contains the text (staff search); on PostgreSQL, trigram indexes on
+    these lowercased columns answer it (migration 0012)."""
     query = select(Club).order_by(Club.subdomain).limit(limit)
     text = text.strip().lower()
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(
-            Club.subdomain.like(pattern, escape="\\"), func.lower(Club.name).like(pattern, escape="\\"),
+            func.lower(Club.subdomain).like(pattern, escape="\\"), func.lower(Club.name).like(pattern, escape="\\"),
             func.lower(Club.structure_email).like(pattern, escape="\\"),
             func.lower(Club.contact_email).like(pattern, escape="\\"),
         ))

@@ -80,10 +80,15 @@ def _record_sign_out(sid: str | None, account: Account | None) -> None:
     db.session.execute(delete(SignedOutSession).where(SignedOutSession.signed_out_at < oldest))
 
 
-def signed_out():
-    """A column saying whether the session in the cookie was signed out, to read with the account it names."""
+def session_id() -> str:
+    """The id of the session in the cookie; empty when it has none."""
     sid = session.get(SID)
-    return exists().where(SignedOutSession.sid == (sid if isinstance(sid, str) else "")).label("signed_out")
+    return sid if isinstance(sid, str) else ""
+
+
+def signed_out(sid):
+    """A column saying whether the session id `sid` was signed out, to read with the account it names."""
+    return exists().where(SignedOutSession.sid == sid).label("signed_out")
 
 
 def is_open(account: Account, signed_out: bool) -> bool:

@@ -355,10 +355,24 @@ def issue_credit_note(staff: StaffUser, number: str, line_ids: Collection[int] |
     return credit
 
 
-def club_documents(club: Club, billed_to: object | None = None) -> list[Invoice]:
-    """The club's documents, newest first, as `billed_to` may see them (the club itself by default, B3)."""
-    return list(db.session.scalars(select(Invoice).where(Invoice.club_id == club.id, _billed_to(billed_to or club))
-                                   .order_by(Invoice.id.desc())))
+#: Documents on one page of a club's list (U4).
+DOCUMENTS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class DocumentsPage:
+    documents: list[Invoice]
+    page: int
+    has_more: bool
+
+
+def club_documents(club: Club, billed_to: object | None = None, page: int = 1) -> DocumentsPage:
+    """A page of the club's documents, newest first, as `billed_to` may see them (the club itself by default, B3):
+    however many the club has, a page reads DOCUMENTS_PER_PAGE of them (U4)."""
+    rows = list(db.session.scalars(
+        select(Invoice).where(Invoice.club_id == club.id, _billed_to(billed_to or club)).order_by(Invoice.id.desc())
+        .limit(DOCUMENTS_PER_PAGE + 1).offset((page - 1) * DOCUMENTS_PER_PAGE)))
+    return DocumentsPage(rows[:DOCUMENTS_PER_PAGE], page, len(rows) > DOCUMENTS_PER_PAGE)
 
 
 def partner_documents(partner: object) -> list[Invoice]:

@@ -12,7 +12,7 @@ from ..subscriptions.forms import CancelForm
 from ..subscriptions.operations import cancellable_by
 from ..subscriptions.queries import purpose_of
 from ..subscriptions.routes import club_door
-from ..web import club_required, current_club, pdf_download, render_page
+from ..web import club_required, current_club, pdf_download, render_page, requested_page
 from . import bp, catalogue, operations
 from .documents import document_of
 
@@ -21,8 +21,8 @@ from .documents import document_of
 @club_required
 def invoices():
     """The club's invoices and credit notes, newest first."""
-    return render_page("billing/invoices.html", documents=operations.club_documents(current_club),
-                       today=date.today())
+    shown = operations.club_documents(current_club, page=requested_page())
+    return render_page("billing/invoices.html", documents=shown.documents, shown=shown, today=date.today())
 
 
 def _own_document(number: str):

@@ -57,12 +57,16 @@ class RunningPeriod:
     resources: int
 
 
-def resource_floor(activated: int, others: Iterable[RunningPeriod], first_day: date) -> int:
-    """Fewest resources a period starting on `first_day` may have: the platform's activated count less the
-    resources of the club's other subscriptions running that day, never below zero (P4, R9)."""
+def resources_elsewhere(others: Iterable[RunningPeriod], first_day: date) -> int:
+    """The resources of the club's other subscriptions running on `first_day` (R9)."""
+    return sum(other.resources for other in others if other.start <= first_day <= other.end)
+
+
+def resource_floor(activated: int, elsewhere: int) -> int:
+    """Fewest resources a period may have: the platform's activated count less the resources the club's other
+    subscriptions hold on its first day, never below zero (P4, R9)."""
     if isinstance(activated, bool) or not isinstance(activated, int) or activated < 0:
         raise ValueError(f"activated must be a whole number, not {activated!r}")
-    elsewhere = sum(other.resources for other in others if other.start <= first_day <= other.end)
     return max(0, activated - elsewhere)
 
 

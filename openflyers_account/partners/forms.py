@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pycountry
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.fr import siren
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import email_field
+from ..forms import Form, email_field
 from ..messages import MESSAGES
 from .operations import REASON_MAX_LENGTH
 
@@ -54,7 +53,7 @@ def _official(number, message: str):
     return check
 
 
-class PartnerLoginForm(FlaskForm):
+class PartnerLoginForm(Form):
     email = email_field(_l("E-mail address"))
     password = PasswordField(_l("Password"), validators=[
         DataRequired(message=MESSAGES["required"]), Length(max=200, message=_l("This is too long."))])
@@ -72,7 +71,7 @@ class DiscountFields:
         return self.discount_percent.percent
 
 
-class PartnerForm(FlaskForm, DiscountFields):
+class PartnerForm(Form, DiscountFields):
     """A new partner's record (B1)."""
 
     name = StringField(_l("Name"), filters=[_trimmed], validators=[
@@ -94,16 +93,16 @@ class PartnerForm(FlaskForm, DiscountFields):
                                                           "vat_number")}
 
 
-class DiscountForm(FlaskForm, DiscountFields):
+class DiscountForm(Form, DiscountFields):
     submit = SubmitField(_l("Save the discount"))
 
 
-class LinkClubForm(FlaskForm):
+class LinkClubForm(Form):
     subdomain = StringField(_l("Club's subdomain"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
                             validators=[DataRequired(message=MESSAGES["required"]),
                                         Length(max=63, message=MESSAGES["subdomain_invalid"])])
     submit = SubmitField(_l("Link the club"))
 
 
-class UnlinkClubForm(FlaskForm):
+class UnlinkClubForm(Form):
     submit = SubmitField(_l("No longer managed"))

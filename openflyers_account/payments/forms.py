@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
+
+from ..forms import Form
 
 #: What a declaration's note column holds (PaymentDeclaration.note).
 NOTE_MAX_LENGTH = 200
@@ -14,7 +15,7 @@ def _stripped(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class TransferSentForm(FlaskForm):
+class TransferSentForm(Form):
     """The club says its transfer is on its way; staff watch for it (M2)."""
 
     note = StringField(_l("Detail for our accountant (optional)"), filters=[_stripped], validators=[
@@ -26,7 +27,7 @@ class TransferSentForm(FlaskForm):
         return self.note.data or ""
 
 
-class ChequeSentForm(FlaskForm):
+class ChequeSentForm(Form):
     """The club says its cheque is in the post, with its number if it wants (M3)."""
 
     cheque_number = StringField(_l("Cheque number (optional)"), filters=[_stripped], validators=[

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectMultipleField,
     StringField,
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..billing.catalogue import ServiceInfo
 from ..billing.errors import DiscountCreditedAlone
-from ..forms import DayField, EuroField, parse_euros
+from ..forms import DayField, EuroField, Form, parse_euros
 from ..messages import MESSAGES, error_message
 from ..models import InvoiceLine, Offer
 
@@ -45,7 +44,7 @@ def parse_fee(text: str) -> Decimal:
     return amount
 
 
-class PriceListForm(FlaskForm):
+class PriceListForm(Form):
     """A new price list: the day it applies from, two fees per offer, a note (P1).
 
     The fee fields are added per offer by `price_list_form`, named by offer id.
@@ -109,7 +108,7 @@ def price_list_form(offers: list[Offer], services: list[ServiceInfo] = (),
     return form
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(Form):
     """The lines to credit (all of them: a full credit note) and why (I2, I5)."""
 
     # Choices are checked in `validate_lines` with our own message: a wrong id means a tampered or stale form.

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..accounts.forms import ContactEmailsForm
-from ..forms import OneTimeForm, email_field
+from ..forms import Form, OneTimeForm, email_field
 from ..messages import MESSAGES
 from ..partners.forms import Percent
 
 
-class StaffLoginForm(FlaskForm):
+class StaffLoginForm(Form):
     email = email_field(_l("E-mail address"))
     password = PasswordField(_l("Password"), validators=[
         DataRequired(message=MESSAGES["required"]), Length(max=200, message=_l("This is too long."))])
@@ -27,7 +26,7 @@ class StaffEmailsForm(OneTimeForm, ContactEmailsForm):
     """The club's two addresses, changed by staff on its behalf (A6)."""
 
 
-class ActivatedResourcesForm(FlaskForm):
+class ActivatedResourcesForm(Form):
     activated_resources = IntegerField(_l("Activated resources"), validators=[
         InputRequired(message=MESSAGES["required"]),
         NumberRange(min=0, max=100000, message=_l("Enter a whole number from 0 to 100000."))])
@@ -36,7 +35,7 @@ class ActivatedResourcesForm(FlaskForm):
     submit = SubmitField(_l("Set the activated resources"))
 
 
-class ClubDiscountForm(FlaskForm):
+class ClubDiscountForm(Form):
     """The club's negotiated discount, set by an administrator with the reason kept in the audit log (P2)."""
 
     discount_percent = StringField(_l("Club discount (%)"), validators=[Percent()],
@@ -47,7 +46,7 @@ class ClubDiscountForm(FlaskForm):
     submit = SubmitField(_l("Save the club discount"))
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     """Create or replace the token of the club's platform (S1)."""
 
     submit = SubmitField(_l("Create a new token"))

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
     SelectMultipleField,
@@ -19,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..domain.payments import PaymentMethod
-from ..forms import DayField, EuroField, OneTimeForm, new_request_key, parse_euros
+from ..forms import DayField, EuroField, Form, OneTimeForm, new_request_key, parse_euros
 from ..messages import MESSAGES
 from ..models import Club, PaymentDeclaration
 
@@ -115,7 +114,7 @@ def record_payment_form(club: Club, left_to_pay: Decimal,
     return RecordPaymentForm(formdata=None, data=data)
 
 
-class ReversePaymentForm(FlaskForm):
+class ReversePaymentForm(Form):
     """Why a payment is cancelled by a counter-entry (M4); kept with it and in the audit log."""
 
     reason = TextAreaField(_l("Reason for the reversal"), filters=[_stripped], validators=[
@@ -125,7 +124,7 @@ class ReversePaymentForm(FlaskForm):
     submit = SubmitField(_l("Reverse this payment"))
 
 
-class DepositSlipForm(FlaskForm):
+class DepositSlipForm(Form):
     """The received cheques to put on a new deposit slip (M6)."""
 
     # Checked in `validate_cheques` with our own message: a wrong id means a stale or tampered page.

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectMultipleField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 from ..messages import MESSAGES
 
 
-class StatementUploadForm(FlaskForm):
+class StatementUploadForm(Form):
     """One CAMT.053 file exported from the bank (M5)."""
 
     statement = FileField(_l("Bank statement (CAMT.053 XML file)"), validators=[
@@ -20,7 +20,7 @@ class StatementUploadForm(FlaskForm):
     submit = SubmitField(_l("Import the statement"))
 
 
-class ConfirmMatchesForm(FlaskForm):
+class ConfirmMatchesForm(Form):
     """The entries whose proposed invoice staff confirm, all in one action (M5)."""
 
     # The service checks that each id is a pending entry of this statement: the page may be stale.
@@ -44,7 +44,7 @@ class ConfirmMatchesForm(FlaskForm):
         return {int(value) for value in self.entries.data or [] if value.isdigit() and len(value) <= 18}
 
 
-class AssignInvoiceForm(FlaskForm):
+class AssignInvoiceForm(Form):
     """The invoice a pending entry pays, chosen by hand (M5)."""
 
     invoice_number = StringField(_l("Invoice number"), validators=[
@@ -54,13 +54,13 @@ class AssignInvoiceForm(FlaskForm):
     submit = SubmitField(_l("Assign"))
 
 
-class IgnoreEntryForm(FlaskForm):
+class IgnoreEntryForm(Form):
     """Set a pending entry aside: it pays no invoice (M5)."""
 
     submit = SubmitField(_l("Set aside"))
 
 
-class KeepEntryForm(FlaskForm):
+class KeepEntryForm(Form):
     """A likely duplicate checked by staff: it is another payment (M5)."""
 
     submit = SubmitField(_l("Another payment: keep it"))

@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -25,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 from ..billing import catalogue
 from ..domain.invoice_document import po_reference_problem
 from ..domain.pricing import MAX_RESOURCES, Term
-from ..forms import DayField, OneTimeForm
+from ..forms import DayField, Form, OneTimeForm
 from ..messages import MESSAGES
 from .purchase import SubscriptionOrder
 
@@ -98,13 +97,15 @@ class OrderFields:
         self.offer.choices = [SelectChoice(offer.code, offer.name) for offer in catalogue.offers()]
 
 
-class RenewalForm(FlaskForm, OrderFields):
+class RenewalForm(Form, OrderFields):
     """Which subscription, offer, resources, term, PO reference (R3, R5, P4, P5, R9); read from the query string."""
 
     class Meta:
         csrf = False  # a GET that changes nothing
 
     subscription = HiddenField()
+    #: What the live estimate needs besides the choice, signed by the renewal page (subscriptions.estimate).
+    facts = HiddenField()
     offer = _offer_field()
     resources = StringField(_l("Number of resources"), validators=[WholeNumber()],
                             description=_l("Aircraft and simulators activated on your platform."))
@@ -163,13 +164,13 @@ class ReviewedOrder(OrderFields, ReviewedTotal):
         return any(self[name].errors for name in ("offer", "resources", "term", "po_reference"))
 
 
-class ConfirmForm(FlaskForm, ReviewedOrder):
+class ConfirmForm(Form, ReviewedOrder):
     """The reviewed renewal of a subscription (R2, R3)."""
 
     subscription = HiddenField()
 
 
-class StartForm(FlaskForm, OrderFields):
+class StartForm(Form, OrderFields):
     """A new subscription: start date, offer, resources, term, PO reference (R9, R10); read from the query string."""
 
     class Meta:
@@ -206,7 +207,7 @@ class StartConfirmForm(OneTimeForm, ReviewedOrder):
         return date.fromisoformat(self.start.data)
 
 
-class AddResourcesForm(FlaskForm):
+class AddResourcesForm(Form):
     """How many resources to add to the running period (R6); read from the query string."""
 
     class Meta:
@@ -225,26 +226,26 @@ class AddConfirmForm(OneTimeForm, ReviewedTotal):
     submit = SubmitField(_l("Confirm and issue the invoice"))
 
 
-class PoReferenceForm(FlaskForm):
+class PoReferenceForm(Form):
     """The subscription's PO reference, for the invoices issued from now on (R5)."""
 
     po_reference = _po_reference_field(_l("Purchase order reference"))
     submit = SubmitField(_l("Save the reference"))
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     """Reissue an unpaid invoice with the subscription's PO reference (R5)."""
 
     submit = SubmitField(_l("Reissue with the new reference"))
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     """Give notice not to renew (R7)."""
 
     submit = SubmitField(_l("Give notice not to renew"))
 
 
-class LateNoticeForm(FlaskForm):
+class LateNoticeForm(Form):
     """Staff accept a notice given after the deadline, with the reason (R7)."""
 
     reason = TextAreaField(_l("Why the late notice is accepted"), validators=[
@@ -253,18 +254,18 @@ class LateNoticeForm(FlaskForm):
     submit = SubmitField(_l("Accept the late notice"))
 
 
-class WithdrawNoticeForm(FlaskForm):
+class WithdrawNoticeForm(Form):
     """Withdraw the notice: the subscription renews itself again (R7)."""
 
     submit = SubmitField(_l("Withdraw the notice"))
 
 
-class ReductionForm(FlaskForm):
+class ReductionForm(Form):
     """Fewer resources for the next period (R7); the current count clears the request."""
 
     resources = StringField(_l("Resources for the next period"), validators=[WholeNumber()])
     submit = SubmitField(_l("Ask for this number"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     submit = SubmitField(_l("Cancel this invoice"))

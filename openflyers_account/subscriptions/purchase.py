@@ -21,7 +21,7 @@ from ..billing.lines import line_description
 from ..billing.models import PendingCharge
 from ..domain import pricing
 from ..domain.periods import Period, add_years, next_period
-from ..domain.subscriptions import proration, start_range
+from ..domain.subscriptions import proration, resource_floor, resources_elsewhere, start_range
 from . import queries
 from .errors import (
     AddedOutOfRange,
@@ -131,9 +131,30 @@ def _offer(code: str) -> OfferInfo:
     return offer
 
 
-def check_resources(club: Club, resources: int, first_day: date, subscription_id: int | None) -> None:
-    """Resources from the club's floor on the period's first day up to 999 (P4, P5, R9)."""
-    least = queries.floor(club, first_day, subscription_id)
+@dataclass(frozen=True)
+class PurchaseFacts:
+    """What a period's price depends on besides the order, the payer and the catalogue: the resources the club's
+    other subscriptions hold on the period's first day (P4, R9) and the charges waiting for the club's next invoice,
+    when the club pays (A6). Each has `service_code`, `label`, `quantity` and `unit_price`."""
+
+    elsewhere: int
+    charges: tuple = ()
+
+
+def purchase_facts(club: Club, first_day: date, subscription_id: int | None, payer: Payer | None = None) -> PurchaseFacts:
+    """The facts as the database holds them now."""
+    elsewhere = resources_elsewhere(queries.other_running_periods(club, subscription_id), first_day)
+    charges = () if payer is not None and payer.is_partner else tuple(pending_charges(club))
+    return PurchaseFacts(elsewhere, charges)
+
+
+def check_resources(club: Club, resources: int, first_day: date, subscription_id: int | None,
+                    elsewhere: int | None = None) -> None:
+    """Resources from the club's floor on the period's first day up to 999 (P4, P5, R9); `elsewhere` when the other
+    subscriptions' resources that day are known already."""
+    if elsewhere is None:
+        elsewhere = resources_elsewhere(queries.other_running_periods(club, subscription_id), first_day)
+    least = resource_floor(club.activated_resources, elsewhere)
     try:
         pricing.check_resources(resources, least)
     except pricing.BelowResourceFloor as error:
@@ -146,13 +167,15 @@ def check_resources(club: Club, resources: int, first_day: date, subscription_id
 
 
 def _priced_period(club: Club, subscription_id: int | None, purpose: InvoicePurpose, order: SubscriptionOrder,
-                   period: Period, today: date, payer: Payer | None) -> Purchase:
+                   period: Period, today: date, payer: Payer | None, facts: PurchaseFacts | None = None) -> Purchase:
     """A whole period at the catalogue in force on the invoice date, with the payer's discount; the club's pending
-    charges go on what the club pays itself (P1, P2, A6, B1)."""
+    charges go on what the club pays itself (P1, P2, A6, B1). `facts` when they are known already (the live
+    estimate); else they are read now."""
     payer = payer or club_payer(club)
     offer = _offer(order.offer_code)
-    check_resources(club, order.resources, period.start, subscription_id)
-    charges = () if payer.is_partner else tuple(pending_charges(club))
+    facts = facts or purchase_facts(club, period.start, subscription_id, payer)
+    check_resources(club, order.resources, period.start, subscription_id, facts.elsewhere)
+    charges = () if payer.is_partner else facts.charges
     quote = pricing.quote(
         catalogue.offer_price(offer.code, today), order.resources, order.term, payer.discount_percent, payer.vat,
         [pricing.ExtraCharge(c.service_code, c.label, c.quantity, c.unit_price) for c in charges],
@@ -167,10 +190,15 @@ def price_renewal(club: Club, subscription: Subscription | None, order: Subscrip
                   payer: Payer | None = None) -> Purchase:
     """The next period of `subscription`, or a first subscription from today without one (R1, R3)."""
     window = queries.renewal_window(subscription, today)
-    period = next_period(window.current_end, order.term.years, today)
-    if subscription is None:
-        return _priced_period(club, None, InvoicePurpose.SUBSCRIPTION, order, period, today, payer)
-    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer)
+    return price_next_period(club, subscription.id if subscription else None, window.current_end, order, today, payer)
+
+
+def price_next_period(club: Club, subscription_id: int | None, current_end: date | None, order: SubscriptionOrder,
+                      today: date, payer: Payer | None = None, facts: PurchaseFacts | None = None) -> Purchase:
+    """The period after the one ending on `current_end`, or a first subscription from today without one (R1, R3)."""
+    period = next_period(current_end, order.term.years, today)
+    purpose = InvoicePurpose.SUBSCRIPTION if subscription_id is None else InvoicePurpose.RENEWAL
+    return _priced_period(club, subscription_id, purpose, order, period, today, payer, facts)
 
 
 def automatic_renewal_order(club: Club, subscription: Subscription) -> SubscriptionOrder:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Club
 from ..billing.models import Invoice, InvoiceKind, InvoiceStatus
@@ -18,6 +18,7 @@ from ..domain.subscriptions import (
     SubscriptionState,
     notice_deadline,
     resource_floor,
+    resources_elsewhere,
     subscription_state,
 )
 from ..extensions import db
@@ -37,11 +38,11 @@ UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
 def club_subscriptions(club: Club) -> list[Subscription]:
-    """The club's subscriptions, oldest first, with their periods and added resources."""
+    """The club's subscriptions, oldest first, with their periods and added resources, in one query."""
     return list(db.session.scalars(
         select(Subscription).where(Subscription.club_id == club.id).order_by(Subscription.id)
-        .options(selectinload(Subscription.periods).selectinload(SubscriptionPeriod.additions))
-    ))
+        .options(joinedload(Subscription.periods).joinedload(SubscriptionPeriod.additions))
+    ).unique())
 
 
 def club_subscription(club: Club, subscription_id: int) -> Subscription | None:
@@ -93,7 +94,8 @@ def other_running_periods(club: Club, subscription_id: int | None) -> list[Runni
 
 def floor(club: Club, first_day: date, subscription_id: int | None) -> int:
     """Fewest resources a period of this subscription starting on `first_day` may have (P4, R9)."""
-    return resource_floor(club.activated_resources, other_running_periods(club, subscription_id), first_day)
+    return resource_floor(club.activated_resources, resources_elsewhere(other_running_periods(club, subscription_id),
+                                                                        first_day))
 
 
 def open_purchase_invoice(subscription: Subscription) -> Invoice | None:

@@ -16,12 +16,12 @@ from ..forms import show_refusal
 from ..messages import error_message
 from ..partners.queries import partner_of
 from ..web import club_required, confirmation_page, current_club, needs_confirmation, render_page
-from . import bp, operations, pages, queries
+from . import bp, estimate, operations, pages, queries
 from .doors import Door
 from .errors import PriceChanged, RenewalNotOpen
 from .forms import CancelForm, ConfirmForm, RenewalForm
 from .models import Subscription
-from .purchase import Purchase, SubscriptionOrder, price_renewal
+from .purchase import Purchase, SubscriptionOrder, price_next_period, price_renewal
 
 
 def club_door(values: dict | None = None) -> Door:
@@ -86,11 +86,16 @@ def _renewal_form(subscription: Subscription | None) -> RenewalForm:
                              "po_reference": subscription.po_reference})
 
 
-def _priced(form: RenewalForm, subscription: Subscription | None) -> Purchase | None:
-    """The estimate for a valid form, or None with the errors on the form's fields."""
+def _priced(form: RenewalForm, subscription: Subscription | None,
+            signed: estimate.EstimateFacts | None = None) -> Purchase | None:
+    """The estimate for a valid form, or None with the errors on the form's fields; from the `signed` facts when
+    given."""
     if not form.validate():
         return None
     try:
+        if signed is not None:
+            return price_next_period(current_club, signed.subscription_id, signed.current_end, form.order(),
+                                     signed.made_on, facts=signed.facts)
         return price_renewal(current_club, subscription, form.order(), date.today())
     except UserError as error:
         if error.field not in form._fields:
@@ -140,6 +145,7 @@ def renewal():
         return elsewhere
     form = _renewal_form(subscription)
     priced = _priced(form, subscription)
+    form.facts.data = estimate.sign(current_club, subscription, date.today())
     asked = request.args and set(request.args) != {"subscription"}
     return render_page("subscriptions/renewal.html", form=form, estimate=priced, subscription=subscription,
                        status=422 if asked and priced is None else 200)
@@ -148,12 +154,19 @@ def renewal():
 @bp.get("/renewal/price")
 @club_required
 def price():
-    """The estimate alone, for HTMX as the club types (R3)."""
-    subscription, held = _renewed(request.args.get("subscription"))
-    form = _renewal_form(subscription)
-    priced = None if held else _priced(form, subscription)
+    """The estimate alone, for HTMX as the club types (R3): from the facts the renewal page signed into the form
+    when they can be trusted, else from the database."""
+    today = date.today()
+    signed = estimate.read(request.args.get("facts", ""), current_club, request.args.get("subscription"), today)
+    if signed is not None:
+        form = RenewalForm(request.args)
+        priced = _priced(form, None, signed)
+    else:
+        subscription, held = _renewed(request.args.get("subscription"))
+        form = _renewal_form(subscription)
+        priced = None if held else _priced(form, subscription)
     return render_page("subscriptions/renewal.html", block="estimate", fragment=True, form=form, estimate=priced,
-                       subscription=subscription, partial=True)
+                       partial=True)
 
 
 @bp.get("/renewal/review")

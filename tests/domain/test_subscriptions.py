@@ -28,6 +28,7 @@ from openflyers_account.domain.subscriptions import (
     notice_withdrawable,
     proration,
     resource_floor,
+    resources_elsewhere,
     start_range,
     subscription_state,
 )
@@ -196,7 +197,7 @@ def test_r10_a_subscription_starts_at_most_12_months_back_or_ahead(today, day, a
          RunningPeriod(date(2026, 3, 1), date(2027, 2, 28), 1)], date(2026, 6, 1), 3),
 ])
 def test_r9_the_floor_is_the_clubs_total_less_its_other_subscriptions_running_that_day(activated, others, day, floor):
-    assert resource_floor(activated, others, day) == floor
+    assert resource_floor(activated, resources_elsewhere(others, day)) == floor
 
 
 # -- states ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""The reader's language, looked up once per request: flask-babel looks the locale and the catalogue up again for
+every string a template translates and every amount it formats (performance budget).
+
+Both are kept on flask-babel's own request context, which `force_locale` empties and restores: a document printed
+in French inside an English page still reads French.
+"""
+from __future__ import annotations
+
+import functools
+
+from babel import support
+from flask import g, has_app_context
+from flask_babel import get_locale, get_translations
+from wtforms.i18n import messages_path
+
+
+def _context():
+    if not has_app_context():
+        return None
+    context = g.get("_flask_babel")
+    if context is None:
+        get_locale()  # flask-babel makes its context as it resolves the locale
+        context = g.get("_flask_babel")
+    return context
+
+
+def translations() -> support.NullTranslations:
+    """The catalogue of the language the page is read in."""
+    context = _context()
+    if context is None:
+        return get_translations()
+    found = getattr(context, "babel_translations", None)
+    if found is None:
+        found = context.babel_translations = get_translations()
+    return found
+
+
+def locale_name() -> str:
+    """The reader's locale as Babel names it ("fr", "en")."""
+    context = _context()
+    locale = (getattr(context, "babel_locale", None) if context is not None else None) or get_locale()
+    known = getattr(context, "locale_name", None) if context is not None else None
+    if known is None or known[0] is not locale:
+        known = (locale, str(locale))
+        if context is not None:
+            context.locale_name = known
+    return known[1]
+
+
+def install(jinja_env) -> None:
+    """Templates translate through the request's catalogue, looked up once."""
+    jinja_env.install_gettext_callables(
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages in the reader's language, each language's catalogue read once per process (Flask-WTF
+    reads it from disk at every request)."""
+
+    def gettext(self, text: str) -> str:
+        return _wtforms_catalogue(locale_name()).ugettext(text)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(locale_name()).ungettext(singular, plural, n)
+
+
+wtforms_translations = WTFormsTranslations()
