@@ -24,6 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import brotli
+
 from benchmarks.budget import Figure
 from benchmarks.wrk import run_wrk
 
@@ -85,8 +87,11 @@ class Browser:
         for value in response.msg.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
             self.cookies[name] = rest.split(";", 1)[0]
-        if response.getheader("Content-Encoding") == "gzip":
+        encoding = response.getheader("Content-Encoding")
+        if encoding == "gzip":
             raw = gzip.decompress(raw)
+        elif encoding == "br":
+            raw = brotli.decompress(raw)
         return response, raw.decode("utf-8", "replace")
 
     def get(self, path: str, headers: dict | None = None):
@@ -147,6 +152,7 @@ def prepare(env: dict) -> None:
                 db.session.add(SubscriptionPeriod(subscription_id=subscription.id, offer_id=club.offer_id,
                                                   start_date=end - timedelta(364), end_date=end, resources=4,
                                                   activated_at=utcnow()))
+            db.session.commit()
         operations.add_staff(STAFF_EMAIL, StaffRole.STAFF, PASSWORD, name="Benchmark")
         db.session.commit()
         offer = db.session.scalar(select(Offer.id).where(Offer.code == "business"))
@@ -229,8 +235,10 @@ def bench_http(env: dict, database: str) -> list[Figure]:
         price_path = "/renewal/price?" + urlencode({**dict(hidden_fields(renewal, "/renewal")), "offer": "business",
                                                     "resources": "5", "term": "3", "po_reference": ""})
         issuer = sign_in(app_port, "issuer")
-        _, chooser = issuer.get("/renewal")
+        chooser_response, chooser = issuer.get("/renewal")
+        assert chooser_response.status == 200, f"/renewal of the issuer: {chooser_response.status} {chooser[:300]}"
         subscription_ids = sorted(set(re.findall(r"subscription=(\d+)", chooser)), key=int)
+        assert len(subscription_ids) >= ISSUES, f"the renewal page lists {len(subscription_ids)} subscriptions: {re.findall(r'<h1>.*?</h1>', chooser)}"
         issuing, invoice_pdf = [], None
         for subscription_id in subscription_ids[:ISSUES]:
             elapsed, location = _issue(issuer, subscription_id)
