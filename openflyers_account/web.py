@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
@@ -55,9 +56,11 @@ _ACCOUNTS: dict[str, type] = {"club": Club, "partner": Partner, "staff": StaffUs
 
 @functools.cache
 def _account_query(kind: str):
-    """The account of a kind by id, with whether the session id was signed out; built once per process."""
+    """The account of a kind by id, with whether the session id was signed out; built once per process. A club's offer
+    comes only to the few pages that ask for it."""
     model = _ACCOUNTS[kind]
-    return select(model, sessions.signed_out(bindparam("sid"))).where(model.id == bindparam("id"))
+    query = select(model, sessions.signed_out(bindparam("sid"))).where(model.id == bindparam("id"))
+    return query.options(lazyload(Club.offer)) if model is Club else query
 
 
 def _current_club() -> Club:

@@ -1,13 +1,14 @@
 """Account use cases: each public function is one transaction (rules A1-A6, S1)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from .. import audit
 from ..billing.models import ChargeableService, Offer, PendingCharge
@@ -289,10 +290,14 @@ def send_reset_by_staff(club: Club, staff: StaffUser, request_key: str | None = 
 
 def pending_charges(club: Club) -> list[PendingCharge]:
     """Charges waiting for the club's next invoice (A6)."""
-    return list(db.session.scalars(
-        select(PendingCharge).where(PendingCharge.club_id == club.id, PendingCharge.invoice_id.is_(None))
-        .order_by(PendingCharge.id)
-    ))
+    return list(db.session.scalars(_pending_charges_query(), {"club_id": club.id}))
+
+
+@functools.cache
+def _pending_charges_query():
+    """Built once per process: the dashboard asks it at every visit."""
+    return (select(PendingCharge).where(PendingCharge.club_id == bindparam("club_id"), PendingCharge.invoice_id.is_(None))
+            .order_by(PendingCharge.id))
 
 
 def resource_history(club: Club, limit: int = 20) -> list[ResourceReport]:

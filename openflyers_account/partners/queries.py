@@ -1,12 +1,12 @@
 """Reads about partners: who they are, which clubs they manage (B1, B2)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from ..accounts.models import Club
 from ..domain.periods import renewal_opens_on
@@ -46,8 +46,14 @@ def clubs_of(partner: Partner) -> list[Club]:
 
 def partner_of(club: Club) -> Partner | None:
     """The partner managing the club, if any (B1)."""
-    return db.session.scalar(select(Partner).join(PartnerClub, PartnerClub.partner_id == Partner.id)
-                             .where(PartnerClub.club_id == club.id))
+    return db.session.scalar(_partner_of_query(), {"club_id": club.id})
+
+
+@functools.cache
+def _partner_of_query():
+    """Built once per process: every club page asks it."""
+    return (select(Partner).join(PartnerClub, PartnerClub.partner_id == Partner.id)
+            .where(PartnerClub.club_id == bindparam("club_id")))
 
 
 def managers_of(club_ids: Iterable[int]) -> dict[int, Partner]:

@@ -1,11 +1,12 @@
 """Reads about subscriptions: a club's subscriptions, their periods, invoices, state and floor (R1-R10)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Club
@@ -39,10 +40,14 @@ UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 def club_subscriptions(club: Club) -> list[Subscription]:
     """The club's subscriptions, oldest first, with their periods and added resources, in one query."""
-    return list(db.session.scalars(
-        select(Subscription).where(Subscription.club_id == club.id).order_by(Subscription.id)
-        .options(joinedload(Subscription.periods).joinedload(SubscriptionPeriod.additions))
-    ).unique())
+    return list(db.session.scalars(_club_subscriptions_query(), {"club_id": club.id}).unique())
+
+
+@functools.cache
+def _club_subscriptions_query():
+    """Built once per process: the dashboard asks it at every visit."""
+    return (select(Subscription).where(Subscription.club_id == bindparam("club_id")).order_by(Subscription.id)
+            .options(joinedload(Subscription.periods).joinedload(SubscriptionPeriod.additions)))
 
 
 def club_subscription(club: Club, subscription_id: int) -> Subscription | None:
@@ -100,13 +105,17 @@ def floor(club: Club, first_day: date, subscription_id: int | None) -> int:
 
 def open_purchase_invoice(subscription: Subscription) -> Invoice | None:
     """The subscription's unpaid invoice for a period (its first one or a renewal), if any (R2)."""
-    return db.session.scalar(
-        select(Invoice).join(SubscriptionInvoice, SubscriptionInvoice.invoice_id == Invoice.id)
-        .where(SubscriptionInvoice.subscription_id == subscription.id,
-               SubscriptionInvoice.purpose.in_([InvoicePurpose.SUBSCRIPTION, InvoicePurpose.RENEWAL]),
-               Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(UNPAID))
-        .order_by(Invoice.id.desc()).limit(1)
-    )
+    return db.session.scalar(_open_purchase_invoice_query(), {"subscription_id": subscription.id})
+
+
+@functools.cache
+def _open_purchase_invoice_query():
+    """Built once per process: the dashboard asks it for each subscription at every visit."""
+    return (select(Invoice).join(SubscriptionInvoice, SubscriptionInvoice.invoice_id == Invoice.id)
+            .where(SubscriptionInvoice.subscription_id == bindparam("subscription_id"),
+                   SubscriptionInvoice.purpose.in_([InvoicePurpose.SUBSCRIPTION, InvoicePurpose.RENEWAL]),
+                   Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(UNPAID))
+            .order_by(Invoice.id.desc()).limit(1))
 
 
 def invoices_of(subscription: Subscription) -> list[Invoice]:
