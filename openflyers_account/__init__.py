@@ -83,6 +83,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Reads outside a use case run in autocommit, as they do on SQLite: no BEGIN and ROLLBACK around every
+        # page's query. A use case opens its own READ COMMITTED transaction (transactions.use_case).
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("isolation_level", "AUTOCOMMIT")
     settings.check(app.config)
     hops = int(app.config["PROXY_FIX_X_FOR"])
     if hops > 0:

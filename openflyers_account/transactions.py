@@ -30,6 +30,9 @@ def use_case(func: Callable[P, T]) -> Callable[P, T]:
             db.session.rollback()
         token = _writing.set(True)
         try:
+            if db.session.get_bind().dialect.name == "postgresql":
+                # The engine reads in autocommit; a use case is one transaction.
+                db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
             result = func(*args, **kwargs)
             db.session.commit()
         except BaseException:

@@ -92,6 +92,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's engine reads in autocommit; migrations run in one transaction, DDL included.
+            connection.execution_options(isolation_level="READ COMMITTED")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
