@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from .accounts.models import AuditEntry, Club, StaffUser
 from .extensions import db
+from .transactions import streaming_read
 
 #: Who acts: a staff member, a club acting for itself, a partner (any account with an `audit_label`), or a label
 #: (cli, platform, demo).
@@ -79,7 +80,8 @@ def every_entry(filters: AuditFilter) -> Iterator[AuditEntry]:
     # The club with each entry, in the same query: one query however long the log.
     query = (filters.apply(select(AuditEntry)).options(joinedload(AuditEntry.club)).order_by(AuditEntry.id.desc())
              .execution_options(yield_per=1000))
-    yield from db.session.scalars(query)
+    with streaming_read() as connection, Session(bind=connection) as session:
+        yield from session.scalars(query)
 
 
 def entries_about_partner(email: str, limit: int = 50) -> list[AuditEntry]:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .extensions import db
 
@@ -46,6 +47,17 @@ def use_case(func: Callable[P, T]) -> Callable[P, T]:
         return result
 
     return wrapper
+
+
+@contextmanager
+def streaming_read() -> Iterator[Connection]:
+    """A connection of its own for a long read streamed in chunks (yield_per): PostgreSQL keeps the server-side cursor
+    only inside a transaction, and the app's engine reads in autocommit there. The whole read sees one snapshot."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection
 
 
 @event.listens_for(Engine, "connect")

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ..billing.models import Invoice, InvoiceKind
 from ..domain import fec
-from ..extensions import db
 from ..payments.models import Payment
+from ..transactions import streaming_read
 from .spreadsheets import csv_stream
 
 #: Rows fetched from the database at a time.
@@ -49,13 +49,14 @@ def sale_documents(start: date, end: date) -> Iterator[fec.SaleDocument]:
                     Invoice.total_incl_vat)
              .where(Invoice.issue_date >= start, Invoice.issue_date <= end)
              .order_by(Invoice.issue_date, Invoice.id).execution_options(yield_per=CHUNK))
-    for number, kind, issued, club_id, partner_id, buyer, excl, vat, incl in db.session.execute(query):
-        code, name = _customer(buyer, partner_id, club_id)
-        credit_note = kind is InvoiceKind.CREDIT_NOTE
-        yield fec.SaleDocument(
-            number=number, is_credit_note=credit_note, issue_date=issued, customer_code=code, customer_name=name,
-            total_excl_vat=excl, vat_total=vat, total_incl_vat=incl,
-            label=f"{'Avoir' if credit_note else 'Facture'} {number} {name}")
+    with streaming_read() as connection:
+        for number, kind, issued, club_id, partner_id, buyer, excl, vat, incl in connection.execute(query):
+            code, name = _customer(buyer, partner_id, club_id)
+            credit_note = kind is InvoiceKind.CREDIT_NOTE
+            yield fec.SaleDocument(
+                number=number, is_credit_note=credit_note, issue_date=issued, customer_code=code, customer_name=name,
+                total_excl_vat=excl, vat_total=vat, total_incl_vat=incl,
+                label=f"{'Avoir' if credit_note else 'Facture'} {number} {name}")
 
 
 def bank_movements(start: date, end: date) -> Iterator[fec.BankMovement]:
@@ -65,14 +66,15 @@ def bank_movements(start: date, end: date) -> Iterator[fec.BankMovement]:
              .join(Invoice, Invoice.id == Payment.invoice_id)
              .where(Payment.received_on >= start, Payment.received_on <= end)
              .order_by(Payment.received_on, Payment.id).execution_options(yield_per=CHUNK))
-    for payment_id, received, method, amount, reference, number, club_id, partner_id, buyer in db.session.execute(
-            query):
-        code, name = _customer(buyer, partner_id, club_id)
-        what = "Contre-passation" if amount < 0 else "Règlement"
-        yield fec.BankMovement(
-            reference=reference or f"PAI-{payment_id}", day=received, method=method, amount=amount,
-            invoice_number=number, customer_code=code, customer_name=name,
-            label=f"{what} {number} {_METHOD_WORDS.get(method.value, method.value)} {name}")
+    with streaming_read() as connection:
+        for payment_id, received, method, amount, reference, number, club_id, partner_id, buyer in connection.execute(
+                query):
+            code, name = _customer(buyer, partner_id, club_id)
+            what = "Contre-passation" if amount < 0 else "Règlement"
+            yield fec.BankMovement(
+                reference=reference or f"PAI-{payment_id}", day=received, method=method, amount=amount,
+                invoice_number=number, customer_code=code, customer_name=name,
+                label=f"{what} {number} {_METHOD_WORDS.get(method.value, method.value)} {name}")
 
 
 def fec_file(start: date, end: date) -> Iterator[bytes]:
