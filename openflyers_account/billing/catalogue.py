@@ -76,6 +76,8 @@ class CatalogueSnapshot:
 _snapshot: CatalogueSnapshot | None = None
 #: When this process last checked that `_snapshot` is still the catalogue (time.monotonic()).
 _checked_at = float("-inf")
+#: Where the session keeps the transaction in which the catalogue's version was last checked.
+_CHECKED_IN = "catalogue_checked_in"
 
 
 def snapshot() -> CatalogueSnapshot:
@@ -95,11 +97,15 @@ def snapshot() -> CatalogueSnapshot:
     trusted = (_snapshot is not None and _snapshot.key[0] is engine and has_request_context()
                and request.method == "GET"
                and time.monotonic() - _checked_at < current_app.config["CATALOGUE_RECHECK_SECONDS"])
-    if not trusted:
+    # A write checks once per transaction: a job pricing many renewals in one asks once.
+    transaction = db.session().get_transaction()
+    checked = transaction is not None and db.session.info.get(_CHECKED_IN) is transaction
+    if not trusted and not (checked and _snapshot is not None and _snapshot.key[0] is engine):
         key = (engine, db.session.scalar(select(func.max(PriceList.id))))
         if _snapshot is None or _snapshot.key != key:
             _snapshot = _read(key)
         _checked_at = time.monotonic()
+        db.session.info[_CHECKED_IN] = db.session().get_transaction()
     if has_request_context():
         g.catalogue = _snapshot
     return _snapshot

@@ -1,6 +1,7 @@
 """Issued documents: invoices for what the areas above sell, credit notes, reissues (I1-I5, R5)."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import column, func, select, table, true, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..accounts.models import Club, StaffUser
@@ -25,12 +27,14 @@ from ..domain.money import ZERO
 from ..domain.numbering import Series, is_document_number
 from ..domain.references import creditor_reference
 from ..extensions import db
-from ..mail.outbox import attachment, queue_mail
+from ..mail.outbox import attachment_from, attachment_source, queue_mail
 from ..storage import utcnow
 from ..transactions import use_case
 from ..web import external_url
 from .documents import (
     buyer_snapshot,
+    invoice_pdf,
+    is_rendered,
     render_invoice_pdf,
     seller_snapshot,
     vat_breakdown_json,
@@ -134,6 +138,44 @@ def _stored(invoice: Invoice, charges: Sequence[PendingCharge]) -> Invoice:
     return invoice
 
 
+def pdf_of(document: Invoice) -> bytes:
+    """The document's stored PDF (I4). One a batch job issued without it is rendered the first time it is asked
+    for, and stored: every later download, and every e-mail, carries these same bytes."""
+    if is_rendered(document):
+        return document.pdf
+    return _render_later(document.id)
+
+
+@use_case
+def _render_later(invoice_id: int) -> bytes:
+    # Under the invoice's lock: a second reader waits, then finds the PDF the first one stored.
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+                                .execution_options(populate_existing=True))
+    if is_rendered(invoice):
+        return invoice.pdf
+    pdf = invoice_pdf(invoice)
+    digest = hashlib.sha256(pdf).hexdigest()
+    # Past the ORM's guard of frozen columns; the database lets these two be written once, while empty (I2).
+    db.session.execute(update(Invoice).where(Invoice.id == invoice_id, Invoice.pdf_sha256 == "")
+                       .values(pdf=pdf, pdf_sha256=digest).execution_options(synchronize_session=False))
+    set_committed_value(invoice, "pdf", pdf)
+    set_committed_value(invoice, "pdf_sha256", digest)
+    return pdf
+
+
+@attachment_source("invoice_pdf")
+def _attached_pdf(number: str) -> bytes:
+    found = document(number)
+    if found is None:
+        raise LookupError(f"no document {number}")
+    return pdf_of(found)
+
+
+def pdf_attachment(issued: Invoice) -> dict:
+    """The document's PDF attached to an e-mail, read by its number when the e-mail goes (K5)."""
+    return attachment_from("invoice_pdf", issued.number, f"{issued.number}.pdf", "application/pdf")
+
+
 @dataclass(frozen=True)
 class Recipient:
     """An address told of a document, and the language its e-mail is written in (K5)."""
@@ -172,7 +214,7 @@ def queue_document_mail(club: Club, document: Invoice, template: str) -> None:
     link = external_url(page_of(shown), number=shown.number)
     for recipient in recipients_of(document):
         queue_mail(recipient.address, template, language=recipient.language, document=document, club=club, link=link,
-                   attachments=[attachment(f"{document.number}.pdf", "application/pdf", document.pdf)])
+                   attachments=[pdf_attachment(document)])
 
 
 def document(number: str) -> Invoice | None:

@@ -56,7 +56,7 @@ def invoice_page(door, document, cancellable: bool = False):
 def invoice_pdf(number: str):
     """The PDF stored at issue, the same bytes every time (I4)."""
     document = _own_document(number)
-    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)
+    return pdf_download(operations.pdf_of(document), f"{document.number}.pdf", etag=document.pdf_sha256)
 
 
 @bp.get("/catalogue")

@@ -20,7 +20,8 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
-    #: [{"filename":..., "content_type":..., "content_b64":...}]
+    #: [{"filename":..., "content_type":..., "source":..., "key":...}], read at sending (`outbox.attachment_from`);
+    #: messages queued earlier hold their bytes: "content_b64".
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: A sender's claim: another sender skips the message until the claim is stale.

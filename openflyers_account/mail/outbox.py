@@ -11,6 +11,7 @@ import base64
 import logging
 import secrets
 import smtplib
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -103,11 +104,46 @@ def queue_mail(recipient: str | list[str], template: str, attachments: list[dict
     return message
 
 
-def attachment(filename: str, content_type: str, content: bytes) -> dict:
-    return {"filename": filename, "content_type": content_type, "content_b64": base64.b64encode(content).decode()}
+#: Where an attachment queued by name is read when its message is built: source name -> read(key) -> bytes.
+_SOURCES: dict[str, Callable[[object], bytes]] = {}
 
 
-def build_email(message: OutboxMessage) -> EmailMessage:
+def attachment_source(name: str):
+    """Register how to read the attachments queued with `attachment_from(name, ...)`."""
+    def register(read: Callable[[object], bytes]) -> Callable[[object], bytes]:
+        _SOURCES[name] = read
+        return read
+
+    return register
+
+
+def attachment_from(source: str, key: object, filename: str, content_type: str) -> dict:
+    """An attachment read when its message is sent, not when it is queued: a document that is stored once (an
+    invoice's PDF) is not copied into each message, and may be made after the message is queued."""
+    return {"filename": filename, "content_type": content_type, "source": source, "key": key}
+
+
+class AttachmentUnreadable(Exception):
+    """A document attached by name could not be read now (its PDF could not be rendered): the message waits."""
+
+
+def _contents(message: OutboxMessage) -> list[bytes]:
+    contents = []
+    for item in message.attachments:
+        if "source" not in item:
+            # Messages queued before attachments were read at sending carry their bytes, in base64.
+            contents.append(base64.b64decode(item["content_b64"]))
+            continue
+        read = _SOURCES[item["source"]]
+        try:
+            contents.append(read(item["key"]))
+        except Exception as error:
+            raise AttachmentUnreadable(f"{item['filename']}: {error}") from error
+    return contents
+
+
+def build_email(message: OutboxMessage, contents: list[bytes]) -> EmailMessage:
+    """The message with its attachments' `contents`, read by `_contents`."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_SENDER"]
     email["To"] = message.recipient
@@ -115,11 +151,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
-    for item in message.attachments:
+    for item, content in zip(message.attachments, contents, strict=True):
         maintype, _, subtype = item["content_type"].partition("/")
-        email.add_attachment(
-            base64.b64decode(item["content_b64"]), maintype=maintype, subtype=subtype, filename=item["filename"]
-        )
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=item["filename"])
     return email
 
 
@@ -240,7 +274,12 @@ def _send(message_ids, now: datetime, timeout: float) -> SendReport:
             if message is None:
                 continue  # sent, given up, not due, or another sender has it
             try:
-                email = build_email(message)
+                email = build_email(message, _contents(message))
+            except AttachmentUnreadable as error:
+                log.exception("outbox message %s: an attachment cannot be read now", message_id)
+                report.count_failed_try(_failed_try(message, token, f"cannot read an attachment: {error}", now,
+                                                    for_good=False))
+                continue
             except Exception as error:  # noqa: BLE001 - a message that cannot be built never will be
                 log.exception("outbox message %s cannot be built", message_id)
                 report.count_failed_try(_failed_try(message, token, f"cannot build the message: {error}", now,

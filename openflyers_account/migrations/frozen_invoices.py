@@ -7,13 +7,26 @@ from alembic import op
 
 INVOICE_FROZEN = "an issued invoice never changes: only its status may (rule I2)"
 JSON_COLUMNS = {'seller', 'buyer', 'vat_breakdown'}
+#: The columns of a PDF rendered after its invoice was issued (revision 0013): written once, from '' (I4).
+PDF_COLUMNS = ('pdf', 'pdf_sha256')
 
 
-def freeze(columns: tuple[str, ...]) -> None:
-    """Refuse any update of these invoice columns and any deletion of an invoice, from now on."""
-    if op.get_bind().dialect.name == 'postgresql':
+def freeze(columns: tuple[str, ...], pdf_set_once: bool = False) -> None:
+    """Refuse any update of these invoice columns and any deletion of an invoice, from now on.
+
+    With `pdf_set_once`, the PDF columns (which `columns` must not name) may be written once more, while
+    `pdf_sha256` is still empty: the PDF of an invoice issued by a batch job is rendered after its issue (I4).
+    """
+    postgresql = op.get_bind().dialect.name == 'postgresql'
+    once = ""
+    if pdf_set_once:
+        pdf_changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" if postgresql else f"NEW.{c} IS NOT OLD.{c}"
+                                  for c in PDF_COLUMNS)
+        once = f"(OLD.pdf_sha256 <> '' AND ({pdf_changed}))"
+    if postgresql:
         old = ", ".join(f"OLD.{c}::jsonb" if c in JSON_COLUMNS else f"OLD.{c}" for c in columns)
         new = ", ".join(f"NEW.{c}::jsonb" if c in JSON_COLUMNS else f"NEW.{c}" for c in columns)
+        changed = f"ROW({old}) IS DISTINCT FROM ROW({new})" + (f" OR {once}" if once else "")
         # SQLSTATE 23000 (integrity constraint violation): drivers report it as an IntegrityError, as SQLite does.
         op.execute(f"""
             CREATE OR REPLACE FUNCTION invoice_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -22,14 +35,14 @@ def freeze(columns: tuple[str, ...]) -> None:
                     RAISE EXCEPTION USING MESSAGE = 'invoice ' || OLD.number || ': {INVOICE_FROZEN}',
                                           ERRCODE = '23000';
                 END IF;
-                IF ROW({old}) IS DISTINCT FROM ROW({new}) THEN
+                IF {changed} THEN
                     RAISE EXCEPTION USING MESSAGE = 'invoice ' || OLD.number || ': {INVOICE_FROZEN}',
                                           ERRCODE = '23000';
                 END IF;
                 RETURN NEW;
             END $$""")
         return
-    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+    changed = " OR ".join([f"NEW.{c} IS NOT OLD.{c}" for c in columns] + ([once] if once else []))
     op.execute("DROP TRIGGER IF EXISTS invoice_frozen_update")
     op.execute(f"""
         CREATE TRIGGER invoice_frozen_update BEFORE UPDATE ON invoice WHEN {changed}

@@ -215,4 +215,4 @@ def cancel(number: str):
 def invoice_pdf(number: str):
     """The PDF stored at issue (I4)."""
     document = _billed_document(number)
-    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)
+    return pdf_download(billing.pdf_of(document), f"{document.number}.pdf", etag=document.pdf_sha256)

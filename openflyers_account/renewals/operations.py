@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import force_locale
 from sqlalchemy import delete, select, update
@@ -21,14 +21,15 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..accounts.models import Club
-from ..billing.models import Invoice
-from ..billing.operations import Recipient, club_recipients, page_of
+from ..billing.models import Invoice, PendingCharge
+from ..billing.documents import pdfs_rendered_later
+from ..billing.operations import Recipient, club_recipients, page_of, pdf_attachment
 from ..domain.epc_qr import SepaTransfer, sepa_transfer
 from ..domain.references import creditor_reference, format_reference
 from ..domain.renewals import Message, Stage, due_stage, message_for, stage_day
 from ..errors import UserError
 from ..extensions import db
-from ..mail.outbox import attachment, deferred_sending, queue_mail
+from ..mail.outbox import deferred_sending, queue_mail
 from ..messages import error_message
 from ..partners.models import Partner
 from ..partners.operations import partner_payer
@@ -37,7 +38,8 @@ from ..payments.operations import position
 from ..storage import utcnow
 from ..subscriptions.models import Subscription, SubscriptionPeriod
 from ..subscriptions.operations import AUTOMATIC_RENEWAL, renew_automatically
-from ..subscriptions.purchase import Payer, automatic_renewal_order
+from ..subscriptions.purchase import Payer, PurchaseFacts, automatic_renewal_order, purchase_facts
+from ..subscriptions.queries import end_date
 from ..transactions import use_case
 from ..web import external_url
 from . import queries
@@ -79,8 +81,8 @@ def _insert(model):
     return pg_insert(model) if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert(model)
 
 
-#: Reminders done in one transaction: a run's cost is mostly its transactions. An automatic renewal, with its PDF
-#: to render, has one of its own, so that no club stays locked long.
+#: Stages done in one transaction: a run's cost is mostly its transactions. The automatic renewals leave their
+#: PDFs to render later (I4), so that no club stays locked long.
 CHUNK = 50
 
 
@@ -92,7 +94,7 @@ def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day:
             subscription_id=subscription_id, period_end=end, stage=stage.name, message=message.name, run_day=day,
             done_at=utcnow(), recipients=[], invoice_id=invoice_id)
         .on_conflict_do_nothing(index_elements=["subscription_id", "period_end", "stage"])
-        .returning(SubscriptionMessage.id))
+        .returning(SubscriptionMessage.id).execution_options(autoflush=False))
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,16 @@ class _Loaded:
     done: dict[tuple[int, date], tuple]
     managers: dict[int, Partner]
     failed: set[tuple[int, date, Stage]]
+    #: Every subscription of each club, with its periods: the floor counts the others' resources (R9).
+    of_club: dict[int, list[Subscription]]
+    #: Each club's charges waiting for its next invoice (A6).
+    charges: dict[int, list[PendingCharge]]
+
+    def facts(self, club: Club, subscription: Subscription, payer: Payer | None) -> PurchaseFacts:
+        """What the price of the subscription's next period depends on, from what was read (R9, A6)."""
+        first_day = end_date(subscription) + timedelta(days=1)
+        return purchase_facts(club, first_day, subscription.id, payer, self.of_club[club.id],
+                              self.charges.get(club.id, []))
 
 
 def _load(items: list[queries.DueStage], wait: bool) -> _Loaded:
@@ -121,13 +133,20 @@ def _load(items: list[queries.DueStage], wait: bool) -> _Loaded:
         .with_for_update(of=Club, skip_locked=not wait).execution_options(populate_existing=True))}
     ids = {item.subscription_id for item in items if item.club_id in clubs}
     subscriptions = {subscription.id: subscription for subscription in db.session.scalars(
-        select(Subscription).where(Subscription.id.in_(ids))
+        select(Subscription).where(Subscription.club_id.in_(clubs)).order_by(Subscription.id)
         .options(selectinload(Subscription.periods).selectinload(SubscriptionPeriod.additions))
         .execution_options(populate_existing=True))}
+    of_club: dict[int, list[Subscription]] = {club_id: [] for club_id in clubs}
+    for subscription in subscriptions.values():
+        of_club[subscription.club_id].append(subscription)
+    charges: dict[int, list[PendingCharge]] = {}
+    for charge in db.session.scalars(select(PendingCharge).where(PendingCharge.club_id.in_(clubs),
+                                                                 PendingCharge.invoice_id.is_(None))):
+        charges.setdefault(charge.club_id, []).append(charge)
     done = queries.done_for_each(ids)
     failed = set(db.session.execute(select(RenewalFailure.subscription_id, RenewalFailure.period_end,
                                            RenewalFailure.stage).where(RenewalFailure.subscription_id.in_(ids))))
-    return _Loaded(clubs, subscriptions, done, managers_of(clubs), failed)
+    return _Loaded(clubs, subscriptions, done, managers_of(clubs), failed, of_club, charges)
 
 
 @use_case
@@ -161,15 +180,20 @@ def _do(item: queries.DueStage, loaded: _Loaded, day: date, today: date) -> Resu
     if row_id is None:
         return Result(Outcome.NOTHING)
     if stage is Stage.RENEWAL:
-        invoice = renew_automatically(club.id, subscription.id, end, today, _automatic_payer(club, period, manager))
+        payer = _automatic_payer(club, period, manager)
+        invoice = renew_automatically(club, subscription, end, today, payer, loaded.facts(club, subscription, payer))
         if invoice is None:  # it was read under the same lock: a bug, not a case; nothing is kept
             raise RuntimeError(f"subscription {subscription.id} could not be renewed automatically")
     readers = _readers(club, manager, invoice)
     db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id).values(
-        invoice_id=invoice.id if invoice else None, recipients=[reader.recipient.address for reader in readers]))
+        invoice_id=invoice.id if invoice else None, recipients=[reader.recipient.address for reader in readers])
+        .execution_options(autoflush=False, synchronize_session=False))
     if message is Message.ENDED:
         audit.record(AUTOMATIC_RENEWAL, "subscription.ended", club, subscription=subscription.id, end=end.isoformat())
-    _tell(readers, manager, club, subscription, message, end, invoice, (end - day).days)
+    resources = None
+    if message is Message.RENEWS_SOON:
+        resources = automatic_renewal_order(club, subscription, loaded.facts(club, subscription, None).elsewhere).resources
+    _tell(readers, manager, club, subscription, message, end, invoice, (end - day).days, resources)
     if (subscription.id, end, stage) in loaded.failed:
         db.session.execute(delete(RenewalFailure).where(
             RenewalFailure.subscription_id == subscription.id, RenewalFailure.period_end == end,
@@ -206,12 +230,16 @@ def _readers(club: Club, manager: Partner | None, invoice: Invoice | None) -> li
 
 
 def _tell(readers: list[_Reader], manager: Partner | None, club: Club, subscription: Subscription, message: Message,
-          end: date, invoice: Invoice | None, days_left: int) -> None:
+          end: date, invoice: Invoice | None, days_left: int, resources: int | None) -> None:
     """Queue the message for every reader, in the reader's language; the invoice's buyer alone gets its amounts,
     its PDF and its payment links (R8, K5, B3). Readers who get the same words share one rendering."""
-    left = position(invoice).settlement.balance_due if invoice is not None else None
+    if invoice is None:
+        left = None
+    elif message is Message.RENEWED:
+        left = invoice.total_incl_vat  # issued in this transaction: nothing is paid on it yet
+    else:
+        left = position(invoice).settlement.balance_due
     transfer = _transfer(invoice, left) if invoice is not None and left else None
-    resources = automatic_renewal_order(club, subscription).resources if message is Message.RENEWS_SOON else None
     audiences: dict[tuple, list[str]] = {}
     for reader in readers:
         partner = reader.partner
@@ -234,7 +262,7 @@ def _tell(readers: list[_Reader], manager: Partner | None, club: Club, subscript
             links["pay"] = external_url("payments.pay", number=invoice.number)
         queue_mail(
             addresses, f"renewals/{message.value}", language=language,
-            attachments=[attachment(f"{invoice.number}.pdf", "application/pdf", invoice.pdf)] if pays else [],
+            attachments=[pdf_attachment(invoice)] if pays else [],
             club=club, subscription=subscription, end=end, invoice=invoice, pays=pays, left_to_pay=left,
             partner=partner, links=links, renews_on=stage_day(Stage.RENEWAL, end), resources=resources,
             days_left=days_left, transfer=transfer,
@@ -271,18 +299,8 @@ def clear_failures(day: date, still_failing: set[tuple[int, date, Stage]]) -> in
 
 
 def _chunks(items: list[queries.DueStage]):
-    """Reminders by CHUNK, each automatic renewal alone."""
-    chunk: list[queries.DueStage] = []
-    for item in items:
-        if item.stage is Stage.RENEWAL:
-            yield [item]
-            continue
-        chunk.append(item)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
 
 
 def run_renewals(day: date, today: date) -> RunReport:
@@ -290,11 +308,12 @@ def run_renewals(day: date, today: date) -> RunReport:
 
     A first pass skips the clubs another runner holds; a second one comes back to them, one at a time and
     waiting for the lock, so nothing is missed, and to the items of a chunk that failed, so that one
-    subscription's failure costs the others nothing. The e-mails wait in the outbox for `flask outbox send`.
+    subscription's failure costs the others nothing. The e-mails wait in the outbox for `flask outbox send`, which
+    renders the PDFs of the automatic renewals as it sends them (I4).
     """
     report = RunReport(day)
     again: list[queries.DueStage] = []
-    with deferred_sending():
+    with deferred_sending(), pdfs_rendered_later():
         for chunk in _chunks(queries.due_stages(day, today)):
             try:
                 results = do_stages(chunk, day, today)

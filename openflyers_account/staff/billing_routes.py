@@ -146,7 +146,7 @@ def invoice(number: str):
 def invoice_pdf(number: str):
     """The PDF stored at issue, the same bytes the club downloads (I4)."""
     document = _document_or_404(number)
-    return pdf_download(document.pdf, f"{document.number}.pdf", etag=document.pdf_sha256)
+    return pdf_download(operations.pdf_of(document), f"{document.number}.pdf", etag=document.pdf_sha256)
 
 
 @bp.post("/invoices/<number>/credit-note")

@@ -51,6 +51,7 @@ from .models import (
 from .purchase import (
     Payer,
     Purchase,
+    PurchaseFacts,
     SubscriptionOrder,
     check_resources,
     price_addition,
@@ -102,10 +103,10 @@ def _issue(purchase: Purchase, subscription: Subscription, today: date, term_yea
 def _issue_period(purchase: Purchase, subscription: Subscription, today: date, actor: Actor) -> Invoice:
     """The invoice for a whole period and the period it pays for, active once paid (R1, R4)."""
     invoice = _issue(purchase, subscription, today, purchase.term.years, purchase.offer.code, actor)
-    db.session.add(SubscriptionPeriod(
-        subscription_id=subscription.id, offer_id=purchase.offer.id, start_date=purchase.period.start,
-        end_date=purchase.period.end, term_years=purchase.term.years, resources=purchase.resources,
-        invoice_id=invoice.id))
+    # Through the subscription: what reads its periods later in the transaction sees this one (R9).
+    subscription.periods.append(SubscriptionPeriod(
+        offer_id=purchase.offer.id, start_date=purchase.period.start, end_date=purchase.period.end,
+        term_years=purchase.term.years, resources=purchase.resources, invoice_id=invoice.id))
     return invoice
 
 
@@ -162,20 +163,19 @@ def issue_renewal(club_id: int, subscription_id: int | None, order: Subscription
     return _issued(actor, action, club, subscription, _issue_period(purchase, subscription, today, actor), purchase)
 
 
-@use_case
-def renew_automatically(club_id: int, subscription_id: int, period_end: date, today: date,
-                        payer: Payer | None = None) -> Invoice | None:
+def renew_automatically(club: Club, subscription: Subscription, period_end: date, today: date,
+                        payer: Payer | None = None, facts: PurchaseFacts | None = None) -> Invoice | None:
     """The automatic renewal of a subscription whose last period ends on `period_end`, with no notice and no
     renewal invoice: same offer, term, PO reference and discounts, resources less a reduction asked in time,
     never below the floor (R7, R8). None when that no longer holds: the club renewed or gave notice meanwhile.
 
-    The caller e-mails the invoice with the renewal's own message (K5), so none is queued here.
+    In the caller's transaction, which read the club and the subscription under the club's lock (the renewal
+    job, one transaction for many clubs), and may give the `facts` the price depends on, read with them. The caller
+    e-mails the invoice with the renewal's own message (K5), so none is queued here.
     """
-    club = _lock_club(club_id)
-    subscription = _own_subscription(club, subscription_id)
     if queries.end_date(subscription) != period_end or subscription.notice_given_on is not None:
         return None
-    purchase = price_automatic_renewal(club, subscription, today, payer)
+    purchase = price_automatic_renewal(club, subscription, today, payer, facts)
     invoice = _issue_period(purchase, subscription, today, AUTOMATIC_RENEWAL)
     subscription.next_resources = None
     return _issued(AUTOMATIC_RENEWAL, "subscription.renewed_automatically", club, subscription, invoice, purchase,

@@ -141,11 +141,20 @@ class PurchaseFacts:
     charges: tuple = ()
 
 
-def purchase_facts(club: Club, first_day: date, subscription_id: int | None, payer: Payer | None = None) -> PurchaseFacts:
-    """The facts as the database holds them now."""
-    elsewhere = resources_elsewhere(queries.other_running_periods(club, subscription_id), first_day)
-    charges = () if payer is not None and payer.is_partner else tuple(pending_charges(club))
-    return PurchaseFacts(elsewhere, charges)
+def purchase_facts(club: Club, first_day: date, subscription_id: int | None, payer: Payer | None = None,
+                   subscriptions: list[Subscription] | None = None,
+                   charges: list[PendingCharge] | None = None) -> PurchaseFacts:
+    """The facts as the database holds them now; from the club's `subscriptions` (with their periods) and its
+    pending `charges` when the caller read them already in this transaction (the renewal job reads them for many
+    clubs at once)."""
+    others = (queries.other_running_periods(club, subscription_id) if subscriptions is None
+              else queries.running_periods_among(subscriptions, subscription_id))
+    if payer is not None and payer.is_partner:
+        charges = ()
+    elif charges is None:
+        charges = pending_charges(club)
+    return PurchaseFacts(resources_elsewhere(others, first_day),
+                         tuple(charge for charge in charges if charge.invoice_id is None))
 
 
 def check_resources(club: Club, resources: int, first_day: date, subscription_id: int | None,
@@ -201,24 +210,31 @@ def price_next_period(club: Club, subscription_id: int | None, current_end: date
     return _priced_period(club, subscription_id, purpose, order, period, today, payer, facts)
 
 
-def automatic_renewal_order(club: Club, subscription: Subscription) -> SubscriptionOrder:
+def automatic_renewal_order(club: Club, subscription: Subscription,
+                            elsewhere: int | None = None) -> SubscriptionOrder:
     """What the automatic renewal buys: the subscription's offer, term and PO reference, and its resources less the
-    reduction asked for in time, never below the club's floor on the new period's first day (R7, R8, P4)."""
+    reduction asked for in time, never below the club's floor on the new period's first day (R7, R8, P4).
+    `elsewhere`: the resources the club's other subscriptions hold that day, when known already."""
     last = queries.last_period(subscription)
     wanted = subscription.next_resources if subscription.next_resources is not None else last.total_resources
-    least = queries.floor(club, last.end_date + timedelta(days=1), subscription.id)
+    first_day = last.end_date + timedelta(days=1)
+    if elsewhere is None:
+        elsewhere = resources_elsewhere(queries.other_running_periods(club, subscription.id), first_day)
+    least = resource_floor(club.activated_resources, elsewhere)
     return SubscriptionOrder(subscription.offer.code, max(wanted, least), pricing.Term(subscription.term_years),
                              subscription.po_reference)
 
 
-def price_automatic_renewal(club: Club, subscription: Subscription, today: date, payer: Payer | None = None) -> Purchase:
+def price_automatic_renewal(club: Club, subscription: Subscription, today: date, payer: Payer | None = None,
+                            facts: PurchaseFacts | None = None) -> Purchase:
     """The period after the last one, from the day after it ends even when the job runs late: the subscription
-    renewed itself then (R1, R8)."""
-    end = queries.end_date(subscription)
-    order = automatic_renewal_order(club, subscription)
-    start = end + timedelta(days=1)
+    renewed itself then (R1, R8). `facts` when the caller read them already."""
+    start = queries.end_date(subscription) + timedelta(days=1)
+    payer = payer or club_payer(club)
+    facts = facts or purchase_facts(club, start, subscription.id, payer)
+    order = automatic_renewal_order(club, subscription, facts.elsewhere)
     period = Period(start, add_years(start, order.term.years) - timedelta(days=1))
-    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer)
+    return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer, facts)
 
 
 def price_new_subscription(club: Club, order: SubscriptionOrder, start: date, today: date,

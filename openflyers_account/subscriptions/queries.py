@@ -97,6 +97,12 @@ def other_running_periods(club: Club, subscription_id: int | None) -> list[Runni
     return [RunningPeriod(p.start_date, p.end_date, p.total_resources) for p in db.session.scalars(query)]
 
 
+def running_periods_among(subscriptions: list[Subscription], subscription_id: int | None) -> list[RunningPeriod]:
+    """`other_running_periods` from the club's subscriptions loaded already, with their periods (R9)."""
+    return [RunningPeriod(p.start_date, p.end_date, p.total_resources)
+            for subscription in subscriptions if subscription.id != subscription_id for p in subscription.periods]
+
+
 def floor(club: Club, first_day: date, subscription_id: int | None) -> int:
     """Fewest resources a period of this subscription starting on `first_day` may have (P4, R9)."""
     return resource_floor(club.activated_resources, resources_elsewhere(other_running_periods(club, subscription_id),

@@ -83,7 +83,8 @@ def test_r8_four_runners_at_once_over_1000_due_subscriptions_do_every_stage_once
 
 
 def test_o1_a_runner_killed_mid_run_and_started_again_does_every_stage_once(app, app_config):
-    count = 60
+    # Enough chunks (renewals.operations.CHUNK) that the runner is killed between two of them.
+    count = 300
     kinds = due_subscriptions(count)
     context = multiprocessing.get_context("spawn")
     config = {**app_config, "MAIL_SEND_IMMEDIATELY": False}
