@@ -74,9 +74,9 @@ def _bench_staff():
     return staff
 
 
-def prepare_open_invoices(count: int, year: int, club_id: int | None = None):
+def prepare_open_invoices(count: int, year: int, club_id: int | None = None, partner_id: int | None = None):
     """`count` clubs, each with one issued invoice F-<year>-NNNNN, bulk-inserted; returns their OpenInvoice. With
-    `club_id`, the `count` invoices are that club's."""
+    `club_id`, the `count` invoices are that club's; with `partner_id`, they are billed to that partner (B3)."""
     from sqlalchemy import insert, select
 
     from openflyers_account.billing.documents import seller_snapshot, vat_breakdown_json
@@ -119,7 +119,7 @@ def prepare_open_invoices(count: int, year: int, club_id: int | None = None):
          "vat_mention": VatMention.OUTSIDE_EU,
          "total_excl_vat": invoice.balance_due, "total_vat": Decimal("0.00"), "total_incl_vat": invoice.balance_due,
          "currency": "EUR", "creditor_reference": invoice.rf_reference, "pdf": PLACEHOLDER_PDF,
-         "pdf_sha256": "0" * 64, "status": InvoiceStatus.ISSUED, "line_count": 1}
+         "pdf_sha256": "0" * 64, "status": InvoiceStatus.ISSUED, "line_count": 1, "partner_id": partner_id}
         for index, invoice in enumerate(wanted, start=1)
     ])
     invoice_ids = dict(db.session.execute(

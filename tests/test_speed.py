@@ -10,16 +10,17 @@ from urllib.parse import urlencode
 
 import brotli
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from openflyers_account.accounts import operations
 from openflyers_account.assets import hashed_name
 from openflyers_account.billing import catalogue
 from openflyers_account.extensions import db
-from openflyers_account.models import StaffRole
+from openflyers_account.models import Invoice, InvoicePurpose, StaffRole, SubscriptionInvoice
+from openflyers_account.subscriptions.queries import LATEST_INVOICES
 
-from .conftest import csrf_token
-from .billing_helpers import add_paid_period, confirm_form, hidden_fields
+from .conftest import PASSWORD, csrf_token, post_form
+from .billing_helpers import add_paid_period, confirm_form, hidden_fields, subscription_of
 
 PRICE_HEADERS = {"HX-Request": "true"}
 NEW_PRICES = {"first-price": (Decimal("120"), Decimal("30")), "business": (Decimal("400"), Decimal("60")),
@@ -193,3 +194,38 @@ def test_u4_a_clubs_invoices_come_a_page_at_a_time_for_the_club_and_for_staff(cl
     staff_sign_in(make.staff().email)
     page = client.get("/staff/clients/mermoz?page=2").get_data(as_text=True)
     assert sorted(set(re.findall(r"F-2091-\d{5}", page))) == [f"F-2091-{n:05d}" for n in range(1, 6)]
+
+
+def test_u4_a_subscription_card_shows_its_latest_documents_and_links_to_the_others(client, make, staff_sign_in):
+    from benchmarks.payments import prepare_open_invoices
+
+    club = make.club("mermoz")
+    subscription = subscription_of(club)
+    prepare_open_invoices(LATEST_INVOICES + 2, 2092, club_id=club.id)
+    db.session.add_all(SubscriptionInvoice(invoice_id=invoice_id, subscription_id=subscription.id,
+                                           purpose=InvoicePurpose.RENEWAL, bought_by="staff")
+                       for invoice_id in db.session.scalars(select(Invoice.id).where(Invoice.number.like("F-2092-%"))))
+    db.session.commit()
+    staff_sign_in(make.staff().email)
+    page = client.get("/staff/clients/mermoz").get_data(as_text=True)
+    card = page[page.index('class="subscription"'):page.index('id="renewal-messages"')]
+    assert set(re.findall(r"F-2092-\d{5}", card)) == {f"F-2092-{n:05d}" for n in range(3, LATEST_INVOICES + 3)}
+    assert 'href="/staff/clients/mermoz#documents"' in card
+    # The documents' own list has them all.
+    assert "F-2092-00001" in page[page.index('id="documents"'):]
+
+
+def test_u4_a_partners_invoices_come_a_page_at_a_time(client, make):
+    from benchmarks.payments import prepare_open_invoices
+    from openflyers_account.partners import operations as partners
+
+    partner = partners.add_partner("contact@federation.example", "Fédération", "cli", password=PASSWORD)
+    club = make.club("mermoz")
+    partners.link_club(partner.id, "mermoz", "cli")
+    prepare_open_invoices(30, 2093, club_id=club.id, partner_id=partner.id)
+    post_form(client, "/partner/login", {"email": "contact@federation.example", "password": PASSWORD})
+    first = client.get("/partner/invoices").get_data(as_text=True)
+    assert sorted(set(re.findall(r"F-2093-\d{5}", first))) == [f"F-2093-{n:05d}" for n in range(6, 31)]
+    assert 'href="/partner/invoices?page=2"' in first
+    second = client.get("/partner/invoices?page=2").get_data(as_text=True)
+    assert sorted(set(re.findall(r"F-2093-\d{5}", second))) == [f"F-2093-{n:05d}" for n in range(1, 6)]

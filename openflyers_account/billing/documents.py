@@ -139,20 +139,24 @@ def document_of(invoice: Invoice) -> InvoiceDocument:
     )
 
 
-#: True while a batch job issues invoices: their PDFs are rendered when first needed, not in the job.
-_rendered_later: ContextVar[bool] = ContextVar("pdf_rendered_later", default=False)
+#: True while a batch job issues invoices (the automatic renewals).
+_in_batch: ContextVar[bool] = ContextVar("issuing_in_batch", default=False)
 
 
 @contextmanager
-def pdfs_rendered_later() -> Iterator[None]:
-    """Issue the invoices of the block with their PDF left to render (I4): a job issuing thousands (the automatic
-    renewals) must not spend 0.2 s on each one. The PDF is rendered from the frozen snapshot the first time its
-    e-mail goes or someone downloads it, then stored for good (`billing.operations.pdf_of`)."""
-    token = _rendered_later.set(True)
+def issuing_in_batch() -> Iterator[None]:
+    """Issue the invoices of the block as a job issuing thousands does: each PDF is rendered the first time it is
+    needed (its e-mail, a download), not in the job (I4; `billing.operations.pdf_of`), and the rows are written with
+    the rest of the job's transaction, many at a time, not one invoice at a time."""
+    token = _in_batch.set(True)
     try:
         yield
     finally:
-        _rendered_later.reset(token)
+        _in_batch.reset(token)
+
+
+def in_batch() -> bool:
+    return _in_batch.get()
 
 
 def is_rendered(invoice: Invoice) -> bool:
@@ -160,8 +164,8 @@ def is_rendered(invoice: Invoice) -> bool:
 
 
 def render_invoice_pdf(invoice: Invoice) -> None:
-    """Set the invoice's PDF at issue (I4): rendered now, or left empty inside `pdfs_rendered_later`."""
-    if _rendered_later.get():
+    """Set the invoice's PDF at issue (I4): rendered now, or left empty inside `issuing_in_batch`."""
+    if _in_batch.get():
         invoice.pdf, invoice.pdf_sha256 = b"", ""
         return
     invoice.pdf = invoice_pdf(invoice)

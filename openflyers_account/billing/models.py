@@ -74,6 +74,8 @@ class PendingCharge(db.Model):
     #: The invoice it went on; cleared if that invoice is cancelled, so it goes on the next one.
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), nullable=True)
 
+    invoice: Mapped["Invoice | None"] = relationship()
+
 
 class PriceList(db.Model):
     """A version of the catalogue's prices, applying from a date; invoices keep theirs (rule P1)."""

@@ -33,6 +33,7 @@ from ..transactions import use_case
 from ..web import external_url
 from .documents import (
     buyer_snapshot,
+    in_batch,
     invoice_pdf,
     is_rendered,
     render_invoice_pdf,
@@ -130,11 +131,14 @@ def issue_copy(invoice: Invoice, po_reference: str, today: date) -> Invoice:
 
 
 def _stored(invoice: Invoice, charges: Sequence[PendingCharge]) -> Invoice:
+    """Add the invoice to the transaction, with the charges it bills (A6); written at once, so that it has its id,
+    unless issued in a batch, whose rows are written together (rows pointing at it name the invoice, not its id)."""
     render_invoice_pdf(invoice)
     db.session.add(invoice)
-    db.session.flush()
     for charge in charges:
-        charge.invoice_id, charge.billed_at = invoice.id, utcnow()
+        charge.invoice, charge.billed_at = invoice, utcnow()
+    if not in_batch():
+        db.session.flush()
     return invoice
 
 
@@ -411,15 +415,19 @@ class DocumentsPage:
 def club_documents(club: Club, billed_to: object | None = None, page: int = 1) -> DocumentsPage:
     """A page of the club's documents, newest first, as `billed_to` may see them (the club itself by default, B3):
     however many the club has, a page reads DOCUMENTS_PER_PAGE of them (U4)."""
+    return _documents_page(page, Invoice.club_id == club.id, _billed_to(billed_to or club))
+
+
+def partner_documents(partner: object, page: int = 1) -> DocumentsPage:
+    """A page of the documents billed to a partner, newest first (B3, U4)."""
+    return _documents_page(page, _billed_to(partner))
+
+
+def _documents_page(page: int, *conditions) -> DocumentsPage:
     rows = list(db.session.scalars(
-        select(Invoice).where(Invoice.club_id == club.id, _billed_to(billed_to or club)).order_by(Invoice.id.desc())
+        select(Invoice).where(*conditions).order_by(Invoice.id.desc())
         .limit(DOCUMENTS_PER_PAGE + 1).offset((page - 1) * DOCUMENTS_PER_PAGE)))
     return DocumentsPage(rows[:DOCUMENTS_PER_PAGE], page, len(rows) > DOCUMENTS_PER_PAGE)
-
-
-def partner_documents(partner: object) -> list[Invoice]:
-    """The documents billed to a partner, newest first (B3)."""
-    return list(db.session.scalars(select(Invoice).where(_billed_to(partner)).order_by(Invoice.id.desc())))
 
 
 def credit_notes_of(invoice: Invoice) -> list[Invoice]:

@@ -161,8 +161,14 @@ def client(subdomain: str):
     door = partner_door({"subdomain": subdomain})
     overview = club_overview(door.club, date.today())
     return render_page("partners/client.html", club=door.club, door=door, overview=overview,
-                       invoices={shown.subscription.id: [invoice for invoice in subscription_queries.invoices_of(
-                           shown.subscription) if door.shows(invoice)] for shown in overview.subscriptions})
+                       latest={shown.subscription.id: _latest_shown(door, shown.subscription)
+                               for shown in overview.subscriptions})
+
+
+def _latest_shown(door, subscription) -> tuple[list, bool]:
+    """The subscription's newest documents the partner may see, and whether there are older ones (B3, U4)."""
+    latest, older = subscription_queries.latest_invoices_of(subscription)
+    return [invoice for invoice in latest if door.shows(invoice)], older
 
 
 # -- invoices billed to the partner (B3) ---------------------------------------------------------------------
@@ -171,8 +177,8 @@ def client(subdomain: str):
 @partner_required
 def invoices():
     """The invoices and credit notes billed to the partner, newest first (B3)."""
-    return render_page("partners/invoices.html", documents=billing.partner_documents(signed_in_partner()),
-                       today=date.today())
+    shown = billing.partner_documents(signed_in_partner(), page=requested_page())
+    return render_page("partners/invoices.html", documents=shown.documents, shown=shown, today=date.today())
 
 
 def _billed_document(number: str):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..accounts.models import Club
 from ..billing.models import Invoice, PendingCharge
-from ..billing.documents import pdfs_rendered_later
+from ..billing.documents import issuing_in_batch
 from ..billing.operations import Recipient, club_recipients, page_of, pdf_attachment
 from ..domain.epc_qr import SepaTransfer, sepa_transfer
 from ..domain.references import creditor_reference, format_reference
@@ -81,20 +81,9 @@ def _insert(model):
     return pg_insert(model) if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert(model)
 
 
-#: Stages done in one transaction: a run's cost is mostly its transactions. The automatic renewals leave their
-#: PDFs to render later (I4), so that no club stays locked long.
+#: Stages done in one transaction: a run's cost is mostly its transactions and statements. The automatic renewals
+#: leave their PDFs to render later (I4), so that no club stays locked long.
 CHUNK = 50
-
-
-def _claim(subscription_id: int, end: date, stage: Stage, message: Message, day: date,
-           invoice_id: int | None) -> int | None:
-    """The stage's unique row, or None when it already exists: the database decides who does it (R8)."""
-    return db.session.scalar(
-        _insert(SubscriptionMessage).values(
-            subscription_id=subscription_id, period_end=end, stage=stage.name, message=message.name, run_day=day,
-            done_at=utcnow(), recipients=[], invoice_id=invoice_id)
-        .on_conflict_do_nothing(index_elements=["subscription_id", "period_end", "stage"])
-        .returning(SubscriptionMessage.id).execution_options(autoflush=False))
 
 
 @dataclass(frozen=True)
@@ -157,48 +146,104 @@ def do_stages(items: list[queries.DueStage], day: date, today: date, wait: bool 
     `today` is the date documents are issued on: a replayed day (`--date`) issues them today, in order (I1).
     """
     loaded = _load(items, wait)
-    return [_do(item, loaded, day, today) if item.club_id in loaded.clubs else Result(Outcome.BUSY)
-            for item in items]
+    planned = {item: _plan(item, loaded, day, today) for item in items if item.club_id in loaded.clubs}
+    claimed = _claim([plan for plan in planned.values() if plan is not None], day)
+    results, sent = [], []
+    for item in items:
+        if item.club_id not in loaded.clubs:
+            results.append(Result(Outcome.BUSY))
+            continue
+        plan = planned[item]
+        row_id = claimed.get(plan.key) if plan is not None else None
+        if row_id is None:
+            results.append(Result(Outcome.NOTHING))
+            continue
+        invoice, readers = _do(plan, loaded, day, today)
+        sent.append((row_id, invoice, readers))
+        results.append(Result(Outcome.DONE, plan.message))
+    # The automatic invoices are written now, with the rest; their rows name them.
+    db.session.flush()
+    if sent:
+        db.session.execute(update(SubscriptionMessage), [
+            {"id": row_id, "invoice_id": invoice.id if invoice else None,
+             "recipients": [reader.recipient.address for reader in readers]} for row_id, invoice, readers in sent])
+    return results
 
 
-def _do(item: queries.DueStage, loaded: _Loaded, day: date, today: date) -> Result:
-    club, subscription, end = loaded.clubs[item.club_id], loaded.subscriptions[item.subscription_id], item.period.end
+@dataclass(frozen=True)
+class _Planned:
+    """A stage found due under the club's lock, before the database says whether this runner does it."""
+
+    item: queries.DueStage
+    period: SubscriptionPeriod
+    stage: Stage
+    message: Message
+    #: The renewal invoice a reminder to pay is about.
+    invoice: Invoice | None
+
+    @property
+    def key(self) -> tuple[int, date, Stage]:
+        return self.item.subscription_id, self.item.period.end, self.stage
+
+
+def _plan(item: queries.DueStage, loaded: _Loaded, day: date, today: date) -> _Planned | None:
+    """What is due for the item, read again under its club's lock; None when nothing is any more."""
+    subscription, end = loaded.subscriptions[item.subscription_id], item.period.end
     period = next((p for p in subscription.periods if p.end_date == end), None)
     if period is None:
-        return Result(Outcome.NOTHING)
+        return None
     facts = queries.period_end(subscription, period, loaded.done.get((subscription.id, end), ()))
     stage = due_stage(facts, day, today)
     if stage is None:
-        return Result(Outcome.NOTHING)
+        return None
     message = message_for(facts.situation, stage)
-    manager = loaded.managers.get(club.id)
     invoice = None
     if message in (Message.PAY_RENEWAL, Message.RENEWAL_OVERDUE):
         following = next(p for p in subscription.periods if p.start_date > end)
         invoice = db.session.get(Invoice, following.invoice_id)
-    row_id = _claim(subscription.id, end, stage, message, day, invoice.id if invoice else None)
-    if row_id is None:
-        return Result(Outcome.NOTHING)
+    return _Planned(item, period, stage, message, invoice)
+
+
+def _claim(plans: list[_Planned], day: date) -> dict[tuple[int, date, Stage], int]:
+    """Each stage's unique row, inserted in one statement; those already there (another runner did them) are not
+    returned: the database decides who does what (R8)."""
+    if not plans:
+        return {}
+    now = utcnow()
+    rows = db.session.execute(
+        _insert(SubscriptionMessage).values([
+            {"subscription_id": plan.item.subscription_id, "period_end": plan.item.period.end,
+             "stage": plan.stage.name, "message": plan.message.name, "run_day": day, "done_at": now,
+             "recipients": [], "invoice_id": plan.invoice.id if plan.invoice else None} for plan in plans])
+        .on_conflict_do_nothing(index_elements=["subscription_id", "period_end", "stage"])
+        .returning(SubscriptionMessage.id, SubscriptionMessage.subscription_id, SubscriptionMessage.period_end,
+                   SubscriptionMessage.stage)
+        .execution_options(autoflush=False))
+    return {(row.subscription_id, row.period_end, row.stage): row.id for row in rows}
+
+
+def _do(plan: _Planned, loaded: _Loaded, day: date, today: date) -> tuple[Invoice | None, list[_Reader]]:
+    """Do a stage this runner claimed: the invoice it issued or is about, and whom it told."""
+    item, stage, message, invoice = plan.item, plan.stage, plan.message, plan.invoice
+    club, subscription, end = loaded.clubs[item.club_id], loaded.subscriptions[item.subscription_id], item.period.end
+    manager = loaded.managers.get(club.id)
     if stage is Stage.RENEWAL:
-        payer = _automatic_payer(club, period, manager)
+        payer = _automatic_payer(club, plan.period, manager)
         invoice = renew_automatically(club, subscription, end, today, payer, loaded.facts(club, subscription, payer))
         if invoice is None:  # it was read under the same lock: a bug, not a case; nothing is kept
             raise RuntimeError(f"subscription {subscription.id} could not be renewed automatically")
     readers = _readers(club, manager, invoice)
-    db.session.execute(update(SubscriptionMessage).where(SubscriptionMessage.id == row_id).values(
-        invoice_id=invoice.id if invoice else None, recipients=[reader.recipient.address for reader in readers])
-        .execution_options(autoflush=False, synchronize_session=False))
     if message is Message.ENDED:
         audit.record(AUTOMATIC_RENEWAL, "subscription.ended", club, subscription=subscription.id, end=end.isoformat())
     resources = None
     if message is Message.RENEWS_SOON:
         resources = automatic_renewal_order(club, subscription, loaded.facts(club, subscription, None).elsewhere).resources
     _tell(readers, manager, club, subscription, message, end, invoice, (end - day).days, resources)
-    if (subscription.id, end, stage) in loaded.failed:
+    if plan.key in loaded.failed:
         db.session.execute(delete(RenewalFailure).where(
             RenewalFailure.subscription_id == subscription.id, RenewalFailure.period_end == end,
             RenewalFailure.stage == stage))
-    return Result(Outcome.DONE, message)
+    return invoice, readers
 
 
 def _automatic_payer(club: Club, period: SubscriptionPeriod, manager: Partner | None) -> Payer | None:
@@ -313,7 +358,7 @@ def run_renewals(day: date, today: date) -> RunReport:
     """
     report = RunReport(day)
     again: list[queries.DueStage] = []
-    with deferred_sending(), pdfs_rendered_later():
+    with deferred_sending(), issuing_in_batch():
         for chunk in _chunks(queries.due_stages(day, today)):
             try:
                 results = do_stages(chunk, day, today)

@@ -142,8 +142,8 @@ def _client_page(club: Club, status: int = 200, **forms):
     shown = billing_operations.club_documents(club, billed_to=signed_in_staff(), page=requested_page())
     return render_page("staff/client.html", club=club, overview=overview, door=staff_door({"subdomain": club.subdomain}),
                        manager=partner_of(club),
-                       invoices={shown.subscription.id: subscription_queries.invoices_of(shown.subscription)
-                                 for shown in overview.subscriptions},
+                       latest={shown.subscription.id: subscription_queries.latest_invoices_of(shown.subscription)
+                               for shown in overview.subscriptions},
                        pending=overview.pending_charges, history=operations.resource_history(club),
                        audit=audit_log.entries(club, limit=20), documents=shown.documents, shown=shown,
                        renewal_messages=renewal_queries.messages_of(club),

@@ -90,6 +90,7 @@ class SubscriptionPeriod(db.Model):
 
     subscription: Mapped[Subscription] = relationship(back_populates="periods")
     offer: Mapped[Offer] = relationship()
+    invoice: Mapped[Invoice | None] = relationship()
     additions: Mapped[list["ResourceAddition"]] = relationship(
         back_populates="period", order_by="ResourceAddition.id", lazy="selectin"
     )

@@ -95,7 +95,7 @@ def _issue(purchase: Purchase, subscription: Subscription, today: date, term_yea
         billing.Billed(purchase.period.start, purchase.period.end, offer_code, purchase.resources, term_years,
                        subscription.po_reference),
         today, purchase.charges, buyer=payer.snapshot if payer else None, partner_id=payer.partner_id if payer else None)
-    db.session.add(SubscriptionInvoice(invoice_id=invoice.id, subscription_id=subscription.id,
+    db.session.add(SubscriptionInvoice(invoice=invoice, subscription_id=subscription.id,
                                        purpose=purchase.purpose, bought_by=audit.actor_label(actor)))
     return invoice
 
@@ -106,7 +106,7 @@ def _issue_period(purchase: Purchase, subscription: Subscription, today: date, a
     # Through the subscription: what reads its periods later in the transaction sees this one (R9).
     subscription.periods.append(SubscriptionPeriod(
         offer_id=purchase.offer.id, start_date=purchase.period.start, end_date=purchase.period.end,
-        term_years=purchase.term.years, resources=purchase.resources, invoice_id=invoice.id))
+        term_years=purchase.term.years, resources=purchase.resources, invoice=invoice))
     return invoice
 
 

@@ -124,13 +124,23 @@ def _open_purchase_invoice_query():
             .order_by(Invoice.id.desc()).limit(1))
 
 
-def invoices_of(subscription: Subscription) -> list[Invoice]:
-    """The subscription's invoices and the credit notes correcting them, newest first."""
+#: How many of a subscription's documents a client page shows in its card; the rest are on the documents' pages (U4).
+LATEST_INVOICES = 5
+
+
+def invoices_of(subscription: Subscription, limit: int | None = None) -> list[Invoice]:
+    """The subscription's invoices and the credit notes correcting them, newest first; the `limit` newest ones."""
     billed = select(SubscriptionInvoice.invoice_id).where(SubscriptionInvoice.subscription_id == subscription.id)
     return list(db.session.scalars(
         select(Invoice).where(or_(Invoice.id.in_(billed), Invoice.corrects_id.in_(billed)))
-        .order_by(Invoice.id.desc())
+        .order_by(Invoice.id.desc()).limit(limit)
     ))
+
+
+def latest_invoices_of(subscription: Subscription) -> tuple[list[Invoice], bool]:
+    """The LATEST_INVOICES newest documents of the subscription, and whether it has older ones (U4)."""
+    latest = invoices_of(subscription, LATEST_INVOICES + 1)
+    return latest[:LATEST_INVOICES], len(latest) > LATEST_INVOICES
 
 
 def renewed_automatically(invoice: Invoice) -> bool:
