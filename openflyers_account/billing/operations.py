@@ -167,6 +167,11 @@ def _render_later(invoice_id: int) -> bytes:
     return pdf
 
 
+def pdfs_to_render() -> int:
+    """How many documents a batch job issued wait for their PDF (I4)."""
+    return db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.pdf_sha256 == ""))
+
+
 @attachment_source("invoice_pdf")
 def _attached_pdf(number: str) -> bytes:
     found = document(number)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import click
 from flask.cli import AppGroup
 
+from ..billing.operations import pdfs_to_render
 from ..command_line import OneLineErrors
 from ..domain.renewals import LOOK_BACK_DAYS, Message
 from . import operations, queries
@@ -73,6 +74,10 @@ def status(day: date):
     done = queries.done_on(day)
     failures = queries.failures()
     click.echo(f"{day}: {len(due)} due and not done yet, {len(done)} done, {len(failures)} failed.")
+    waiting = pdfs_to_render()
+    if waiting:
+        click.echo(f"automatic invoices waiting for their PDF: {waiting} (`flask outbox send` renders each with its "
+                   f"e-mail; a download renders it too).")
     for item in due:
         click.echo(f"due: subscription {item.subscription_id}, {item.stage.value}, period ending {item.period.end}")
     for row in done:

@@ -45,6 +45,8 @@ def test_i4_the_job_issues_the_invoice_and_leaves_its_pdf_to_the_first_that_need
 
 def test_i4_k5_outbox_send_renders_the_pdf_once_and_both_addresses_get_the_same_bytes(app, make, runner, mailbox):
     invoice = renewed_by_the_job(make, runner)
+    waiting = "automatic invoices waiting for their PDF: 1 "
+    assert waiting in run_job(runner, command="status").output
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
     pdf, digest = stored(invoice.id)
@@ -52,6 +54,7 @@ def test_i4_k5_outbox_send_renders_the_pdf_once_and_both_addresses_get_the_same_
     attached = [attachment.get_content() for address in ADDRESSES for message in mailbox.to(address)
                 for attachment in message.iter_attachments()]
     assert attached == [pdf, pdf]
+    assert waiting not in run_job(runner, command="status").output
     # A Factur-X invoice of this number and amount.
     xml = extract_facturx_xml(pdf).decode()
     assert invoice.number in xml and str(invoice.total_incl_vat) in xml
