@@ -137,6 +137,8 @@ def _contents(message: OutboxMessage) -> list[bytes]:
         read = _SOURCES[item["source"]]
         try:
             contents.append(read(item["key"]))
+        except LookupError:
+            raise  # what it names does not exist: no later try can read it
         except Exception as error:
             raise AttachmentUnreadable(f"{item['filename']}: {error}") from error
     return contents

@@ -153,8 +153,9 @@ def purchase_facts(club: Club, first_day: date, subscription_id: int | None, pay
         charges = ()
     elif charges is None:
         charges = pending_charges(club)
+    # A charge put on an invoice earlier in the transaction names it before its id is written (A6).
     return PurchaseFacts(resources_elsewhere(others, first_day),
-                         tuple(charge for charge in charges if charge.invoice_id is None))
+                         tuple(charge for charge in charges if charge.invoice_id is None and charge.invoice is None))
 
 
 def check_resources(club: Club, resources: int, first_day: date, subscription_id: int | None,

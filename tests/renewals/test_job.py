@@ -13,6 +13,7 @@ from openflyers_account.models import (
     AuditEntry,
     Club,
     Invoice,
+    PendingCharge,
     RenewalFailure,
     Subscription,
     SubscriptionPeriod,
@@ -132,6 +133,22 @@ def test_r7_r8_the_renewal_takes_the_reduction_asked_in_time_never_below_the_flo
     assert invoices()[0].resources == renewed_with
     # The reduction is used up: the next renewal starts again from the count.
     assert db.session.get(Subscription, period.subscription_id).next_resources is None
+
+
+def test_r8_a6_a_waiting_charge_goes_on_one_invoice_when_two_subscriptions_renew_together(app, make, runner):
+    club = make.club("mermoz", resources=2)
+    first = add_paid_period(club, days_to_end=30, resources=3, po_reference="BC-A")
+    second = add_paid_period(club, days_to_end=30, resources=3, po_reference="BC-B")
+    assert first.subscription_id != second.subscription_id
+    db.session.add(PendingCharge(club_id=club.id, service_code="password_reset", label="Réinitialisation",
+                                 quantity=1, unit_price=Decimal("15.00")))
+    db.session.commit()
+    assert run_job(runner).exit_code == 0
+    renewed = invoices()
+    assert len(renewed) == 2
+    with_charge = [invoice for invoice in renewed if any(line.kind == "extra_charge" for line in invoice.lines)]
+    assert len(with_charge) == 1
+    assert db.session.scalars(select(PendingCharge)).one().invoice_id == with_charge[0].id
 
 
 def test_r7_under_notice_it_is_reminded_it_ends_then_ends_on_its_end_date_without_invoice(app, make, runner):

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from openflyers_account.billing.operations import pdf_of
 from openflyers_account.extensions import db
 from openflyers_account.invoicing.pdf import extract_facturx_xml
-from openflyers_account.models import Invoice, OutboxMessage
+from openflyers_account.mail.outbox import send_pending
+from openflyers_account.models import Invoice, OutboxMessage, utcnow
 from tests.billing_helpers import add_paid_period
 from tests.renewals.helpers import mails, run_job
 
@@ -124,3 +125,12 @@ def test_i2_once_rendered_the_pdf_never_changes_even_round_the_application(app, 
         with db.engine.begin() as connection:
             connection.execute(update(Invoice).where(Invoice.id == invoice.id).values({change: forged}))
     assert stored(invoice.id)[0] == pdf
+
+
+def test_an_attachment_naming_no_document_is_given_up_at_once(app, make):
+    db.session.add(OutboxMessage(recipient="x@example.org", subject="s", body_text="b", attachments=[
+        {"filename": "F-2099-00001.pdf", "content_type": "application/pdf", "source": "invoice_pdf",
+         "key": "F-2099-00001"}]))
+    db.session.commit()
+    report = send_pending(utcnow())
+    assert (report.sent, report.retrying, report.failed) == (0, 0, 1)
