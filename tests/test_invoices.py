@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from openflyers_account.accounts import operations as account_operations
 from openflyers_account.billing import documents
+from openflyers_account.billing.numbering import NumberingOutOfOrder, take_number
+from openflyers_account.domain.numbering import Series
 from openflyers_account.extensions import db
 from openflyers_account.invoicing.pdf import extract_facturx_xml
 from openflyers_account.models import (
@@ -90,6 +92,17 @@ def assert_nothing_issued(response) -> None:
     assert sequence is None or sequence.last_number == 0
     charge = db.session.scalar(select(PendingCharge))
     assert (charge.invoice_id, charge.billed_at) == (None, None)  # still waiting for the next invoice (A6)
+
+
+def test_i1_a_number_never_carries_an_earlier_date_than_the_last_one_of_its_series(app):
+    day = date(2091, 6, 15)
+    assert [take_number(Series.INVOICE, day), take_number(Series.INVOICE, day)] == ["F-2091-00001", "F-2091-00002"]
+    with pytest.raises(NumberingOutOfOrder):
+        take_number(Series.INVOICE, day - timedelta(days=1))
+    # Each series has its own dates, and a later day goes on.
+    assert take_number(Series.CREDIT_NOTE, day - timedelta(days=1)) == "AV-2091-00001"
+    assert take_number(Series.INVOICE, day + timedelta(days=1)) == "F-2091-00003"
+    db.session.rollback()
 
 
 def test_i1_a_failure_while_issuing_leaves_no_invoice_and_no_number_used(client, guillaumet, monkeypatch, mailbox):

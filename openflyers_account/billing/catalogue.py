@@ -94,18 +94,19 @@ def snapshot() -> CatalogueSnapshot:
     if has_request_context() and "catalogue" in g:
         return g.catalogue
     engine = db.engine
-    trusted = (_snapshot is not None and _snapshot.key[0] is engine and has_request_context()
-               and request.method == "GET"
-               and time.monotonic() - _checked_at < current_app.config["CATALOGUE_RECHECK_SECONDS"])
-    # A write checks once per transaction: a job pricing many renewals in one asks once.
-    transaction = db.session().get_transaction()
-    checked = transaction is not None and db.session.info.get(_CHECKED_IN) is transaction
-    if not trusted and not (checked and _snapshot is not None and _snapshot.key[0] is engine):
-        key = (engine, db.session.scalar(select(func.max(PriceList.id))))
+    session = db.session()
+    held = _snapshot is not None and _snapshot.key[0] is engine
+    # A page trusts the delay; a write checks once per transaction (a job pricing many renewals in one asks once).
+    trusted = held and (
+        (has_request_context() and request.method == "GET"
+         and time.monotonic() - _checked_at < current_app.config["CATALOGUE_RECHECK_SECONDS"])
+        or session.info.get(_CHECKED_IN, False) is session.get_transaction())
+    if not trusted:
+        key = (engine, session.scalar(select(func.max(PriceList.id))))
         if _snapshot is None or _snapshot.key != key:
             _snapshot = _read(key)
         _checked_at = time.monotonic()
-        db.session.info[_CHECKED_IN] = db.session().get_transaction()
+        session.info[_CHECKED_IN] = session.get_transaction()
     if has_request_context():
         g.catalogue = _snapshot
     return _snapshot

@@ -164,14 +164,14 @@ def issue_renewal(club_id: int, subscription_id: int | None, order: Subscription
 
 
 def renew_automatically(club: Club, subscription: Subscription, period_end: date, today: date,
-                        payer: Payer | None = None, facts: PurchaseFacts | None = None) -> Invoice | None:
+                        payer: Payer | None, facts: PurchaseFacts) -> Invoice | None:
     """The automatic renewal of a subscription whose last period ends on `period_end`, with no notice and no
     renewal invoice: same offer, term, PO reference and discounts, resources less a reduction asked in time,
     never below the floor (R7, R8). None when that no longer holds: the club renewed or gave notice meanwhile.
 
     In the caller's transaction, which read the club and the subscription under the club's lock (the renewal
-    job, one transaction for many clubs), and may give the `facts` the price depends on, read with them. The caller
-    e-mails the invoice with the renewal's own message (K5), so none is queued here.
+    job, one transaction for many clubs), with the `facts` the price depends on, read with them. The caller e-mails
+    the invoice with the renewal's own message (K5), so none is queued here.
     """
     if queries.end_date(subscription) != period_end or subscription.notice_given_on is not None:
         return None

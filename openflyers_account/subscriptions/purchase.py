@@ -211,28 +211,22 @@ def price_next_period(club: Club, subscription_id: int | None, current_end: date
     return _priced_period(club, subscription_id, purpose, order, period, today, payer, facts)
 
 
-def automatic_renewal_order(club: Club, subscription: Subscription,
-                            elsewhere: int | None = None) -> SubscriptionOrder:
+def automatic_renewal_order(club: Club, subscription: Subscription, elsewhere: int) -> SubscriptionOrder:
     """What the automatic renewal buys: the subscription's offer, term and PO reference, and its resources less the
-    reduction asked for in time, never below the club's floor on the new period's first day (R7, R8, P4).
-    `elsewhere`: the resources the club's other subscriptions hold that day, when known already."""
+    reduction asked for in time, never below the club's floor on the new period's first day, where its other
+    subscriptions hold `elsewhere` resources (R7, R8, R9, P4)."""
     last = queries.last_period(subscription)
     wanted = subscription.next_resources if subscription.next_resources is not None else last.total_resources
-    first_day = last.end_date + timedelta(days=1)
-    if elsewhere is None:
-        elsewhere = resources_elsewhere(queries.other_running_periods(club, subscription.id), first_day)
     least = resource_floor(club.activated_resources, elsewhere)
     return SubscriptionOrder(subscription.offer.code, max(wanted, least), pricing.Term(subscription.term_years),
                              subscription.po_reference)
 
 
-def price_automatic_renewal(club: Club, subscription: Subscription, today: date, payer: Payer | None = None,
-                            facts: PurchaseFacts | None = None) -> Purchase:
+def price_automatic_renewal(club: Club, subscription: Subscription, today: date, payer: Payer | None,
+                            facts: PurchaseFacts) -> Purchase:
     """The period after the last one, from the day after it ends even when the job runs late: the subscription
-    renewed itself then (R1, R8). `facts` when the caller read them already."""
+    renewed itself then (R1, R8); `facts` as the job read them for that day."""
     start = queries.end_date(subscription) + timedelta(days=1)
-    payer = payer or club_payer(club)
-    facts = facts or purchase_facts(club, start, subscription.id, payer)
     order = automatic_renewal_order(club, subscription, facts.elsewhere)
     period = Period(start, add_years(start, order.term.years) - timedelta(days=1))
     return _priced_period(club, subscription.id, InvoicePurpose.RENEWAL, order, period, today, payer, facts)

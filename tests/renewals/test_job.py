@@ -135,6 +135,15 @@ def test_r7_r8_the_renewal_takes_the_reduction_asked_in_time_never_below_the_flo
     assert db.session.get(Subscription, period.subscription_id).next_resources is None
 
 
+def test_r9_two_subscriptions_renewed_together_share_the_floor_as_one_after_the_other(app, make, runner):
+    club = make.club("mermoz", resources=6)
+    add_paid_period(club, days_to_end=30, resources=4, po_reference="BC-A")
+    add_paid_period(club, days_to_end=30, resources=2, po_reference="BC-B")
+    assert run_job(runner).exit_code == 0
+    # The first renewed holds the whole floor on the new periods' first day, the second sees it (R9).
+    assert [invoice.resources for invoice in invoices()] == [6, 2]
+
+
 def test_r8_a6_a_waiting_charge_goes_on_one_invoice_when_two_subscriptions_renew_together(app, make, runner):
     club = make.club("mermoz", resources=2)
     first = add_paid_period(club, days_to_end=30, resources=3, po_reference="BC-A")

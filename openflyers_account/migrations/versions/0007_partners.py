@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import openflyers_account.storage
-from openflyers_account.migrations.frozen_invoices import freeze
+from openflyers_account.migrations.frozen_invoices import COLUMNS_SINCE_0007, freeze
 
 #: The invoice columns revision 0004 froze (I2), and the one this revision adds.
 FROZEN = (
@@ -68,7 +68,7 @@ def upgrade():
         op.execute("ALTER TABLE invoice ADD COLUMN partner_id INTEGER "
                    "CONSTRAINT fk_invoice_partner_id_partner REFERENCES partner (id)")
     op.create_index(op.f('ix_invoice_partner_id'), 'invoice', ['partner_id'], unique=False)
-    freeze((*FROZEN, 'partner_id'))
+    freeze(COLUMNS_SINCE_0007)
 
 
 def downgrade():
