@@ -229,3 +229,25 @@ def test_u4_a_partners_invoices_come_a_page_at_a_time(client, make):
     assert 'href="/partner/invoices?page=2"' in first
     second = client.get("/partner/invoices?page=2").get_data(as_text=True)
     assert sorted(set(re.findall(r"F-2093-\d{5}", second))) == [f"F-2093-{n:05d}" for n in range(1, 6)]
+
+
+def test_u4_b3_the_partners_client_card_shows_its_latest_documents_billed_to_it(client, make):
+    from benchmarks.payments import prepare_open_invoices
+    from openflyers_account.partners import operations as partners
+
+    partner = partners.add_partner("contact@federation.example", "Fédération", "cli", password=PASSWORD)
+    club = make.club("mermoz")
+    partners.link_club(partner.id, "mermoz", "cli")
+    subscription = subscription_of(club)
+    prepare_open_invoices(LATEST_INVOICES + 2, 2094, club_id=club.id, partner_id=partner.id)
+    db.session.add_all(SubscriptionInvoice(invoice_id=invoice_id, subscription_id=subscription.id,
+                                           purpose=InvoicePurpose.RENEWAL, bought_by="partner")
+                       for invoice_id in db.session.scalars(select(Invoice.id).where(Invoice.number.like("F-2094-%"))))
+    db.session.commit()
+    post_form(client, "/partner/login", {"email": "contact@federation.example", "password": PASSWORD})
+    response = client.get("/partner/clients/mermoz")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    card = page[page.index('class="subscription"'):]
+    assert set(re.findall(r"F-2094-\d{5}", card)) == {f"F-2094-{n:05d}" for n in range(3, LATEST_INVOICES + 3)}
+    assert 'href="/partner/invoices"' in card and "à payer" in card

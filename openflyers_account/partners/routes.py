@@ -160,7 +160,7 @@ def client(subdomain: str):
     """One of its clubs: its details, both counts, each subscription with its periods (B2)."""
     door = partner_door({"subdomain": subdomain})
     overview = club_overview(door.club, date.today())
-    return render_page("partners/client.html", club=door.club, door=door, overview=overview,
+    return render_page("partners/client.html", club=door.club, door=door, overview=overview, today=overview.today,
                        latest={shown.subscription.id: _latest_shown(door, shown.subscription)
                                for shown in overview.subscriptions})
 
