@@ -39,6 +39,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from . import assets, i18n
+from .accounts import sessions
 from .config import DEFAULT_PENALTY_RATE
 from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
 from .web import apply_body_limit, safe_next
@@ -107,6 +108,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.session_interface = sessions.SignedCookieSessions()
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     babel.init_app(app, locale_selector=_select_locale)
@@ -134,8 +136,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _limit_only_limited_views(app: Flask) -> None:
-    """The rate limiter's hook runs before the views that have limits (sign-in, password reset, the API), not before
-    every request: a signed-in page pays nothing for it (performance budget)."""
+    """The rate limiter's hooks run around the views that have limits (sign-in, password reset, the API), not around
+    every request: a signed-in page pays nothing for them (performance budget)."""
     marked = getattr(limiter, "_marked_for_limiting", None)
     hooks = app.before_request_funcs.get(None, [])
     check = limiter._check_request_limit
@@ -143,12 +145,21 @@ def _limit_only_limited_views(app: Flask) -> None:
         return
     limited = {endpoint for endpoint, view in app.view_functions.items() if get_qualified_name(view) in marked}
 
-    @functools.wraps(check)
-    def check_limited_views() -> None:
-        if request.endpoint in limited:
-            check()
+    def only_for_limited_views(hook):
+        @functools.wraps(hook)
+        def run_if_limited(*args):
+            if request.endpoint in limited:
+                return hook(*args)
+            return args[0] if args and isinstance(args[0], app.response_class) else None
 
-    hooks[hooks.index(check)] = check_limited_views
+        return run_if_limited
+
+    hooks[hooks.index(check)] = only_for_limited_views(check)
+    # What the limiter does after the view (its headers, its per-request state) only follows its own check.
+    for registry in (app.after_request_funcs.get(None, []), app.teardown_request_funcs.get(None, [])):
+        for index, hook in enumerate(registry):
+            if getattr(hook, "__self__", None) is limiter or getattr(hook, "args", ())[:1] == (limiter,):
+                registry[index] = only_for_limited_views(hook)
 
 
 #: Each area's blueprint, the modules holding its views, and its URL prefix. The views are imported here,
@@ -211,14 +222,21 @@ def _refuse_unreadable_input():
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint and request.endpoint != "static":
+    """The headers every answer carries, unless the view set its own (a page posting to the card provider)."""
+    headers = response.headers
+    present = set(headers.keys(lower=True))
+    for name, value in (("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"]),
+                        *_SECURITY_HEADERS):
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "cache-control" not in present and request.endpoint and request.endpoint != "static":
         # Account pages are private: never kept by a shared cache.
-        response.headers.setdefault("Cache-Control", "no-store")
+        headers.add("Cache-Control", "no-store")
     return response
+
+
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                     ("Referrer-Policy", "same-origin"))
 
 
 def _register_site_routes(app: Flask) -> None:

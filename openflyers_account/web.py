@@ -20,47 +20,69 @@ from flask import (
 )
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
 from .accounts import sessions
 from .accounts.models import Club, StaffUser
+from .driver_reads import DriverRead
 from .extensions import db, login_manager
 from .partners.models import Partner
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Club | StaffUser | Partner | None:
-    """The account a session speaks for, and whether that session was signed out, in one query (U4)."""
+    """The account a session speaks for, and whether that session was signed out, in one read (U4)."""
     kind, _, rest = user_id.partition(":")
     account_id = rest.partition(":")[0] if kind in ("club", "partner") else rest
     if kind not in _ACCOUNTS or not (account_id.isdigit() and len(account_id) < 10):
         return None
-    found = db.session.execute(_account_query(kind), {"id": int(account_id), "sid": sessions.session_id()}).first()
-    if found is None:
+    row = _account_read(kind).first(db.engine, id=int(account_id), sid=sessions.session_id())
+    if row is None:
         return None
-    account, signed_out = found
+    signed_out = row.pop("signed_out")
+    model = _ACCOUNTS[kind]
+    account = model(**{key: row[name] for key, name in _attributes(model)})
     if kind == "staff" and not account.active:
         return None
     # A session opened before the last password change is over (A2).
     if kind != "staff" and account.get_id() != user_id:
         return None
     # A session signed out, on every device or long idle is over, even from a copy of its cookie.
-    return account if sessions.is_open(account, signed_out) else None
+    if not sessions.is_open(account, signed_out):
+        return None
+    return _in_session(account)
 
 
 _ACCOUNTS: dict[str, type] = {"club": Club, "partner": Partner, "staff": StaffUser}
 
 
 @functools.cache
-def _account_query(kind: str):
-    """The account of a kind by id, with whether the session id was signed out; built once per process. A club's offer
-    comes only to the few pages that ask for it."""
-    model = _ACCOUNTS[kind]
-    query = select(model, sessions.signed_out(bindparam("sid"))).where(model.id == bindparam("id"))
-    return query.options(lazyload(Club.offer)) if model is Club else query
+def _account_read(kind: str) -> DriverRead:
+    """The account of a kind by id, with whether the session id was signed out. A club's offer comes only to the
+    few pages that ask for it."""
+    table = _ACCOUNTS[kind].__table__
+    return DriverRead(select(*table.columns, sessions.signed_out(bindparam("sid"))).where(table.c.id == bindparam("id")))
+
+
+@functools.cache
+def _attributes(model: type) -> tuple[tuple[str, str], ...]:
+    """Each mapped attribute of `model` with the name of its column."""
+    return tuple((attribute.key, attribute.columns[0].name) for attribute in inspect(model).column_attrs)
+
+
+def _in_session(account: Club | StaffUser | Partner) -> Club | StaffUser | Partner:
+    """`account`, read without the ORM, as the request's session holds it: as if the session had loaded it (its
+    relationships load when asked); the instance the session holds already, when it has one."""
+    held = db.session.identity_map.get(identity_key(type(account), account.id))
+    if held is not None:
+        return held
+    make_transient_to_detached(account)
+    db.session.add(account)
+    return account
 
 
 def _current_club() -> Club:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -12,6 +13,7 @@ import brotli
 import pytest
 from sqlalchemy import event, select
 
+from openflyers_account import driver_reads
 from openflyers_account.accounts import operations
 from openflyers_account.assets import hashed_name
 from openflyers_account.billing import catalogue
@@ -50,6 +52,26 @@ def estimate(client, fields: dict, resources: int = 4, term: int = 1) -> str:
     return response.get_data(as_text=True)
 
 
+@contextmanager
+def statements_run():
+    """Every SQL statement run meanwhile: through SQLAlchemy, or on the driver (the session's account)."""
+    statements = []
+
+    def listener(*args):
+        statements.append(args[2])
+
+    def driver_listener(sql, parameters):
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    driver_reads.listeners.append(driver_listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+        driver_reads.listeners.remove(driver_listener)
+
+
 def total(html: str) -> str | None:
     found = re.search(r'data-total="([^"]+)"', html)
     return found.group(1) if found else None
@@ -70,13 +92,8 @@ def test_r3_the_estimate_costs_one_query_the_sessions(app, client, mermoz):
     app.config["CATALOGUE_RECHECK_SECONDS"] = 60
     fields = renewal_fields(client)
     estimate(client, fields)  # the process reads the catalogue once
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_run() as statements:
         html = estimate(client, fields, 6)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert total(html) == "792.00"  # 300 + 6 x 60 = 660, VAT 132
     assert len(statements) == 1, statements
 

@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from flask import current_app, flash, session
+from flask import Flask, current_app, flash, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, exists, select
@@ -28,6 +29,19 @@ SINCE = "since"
 SEEN = "seen"
 #: How often, at most, a staff session's last-seen time is written back into its cookie.
 SEEN_RESOLUTION = 60
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per secret key rather than at every
+    request (performance budget)."""
+
+    _made: tuple[tuple, object] | None = None
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._made is None or self._made[0] != keys:
+            self._made = (keys, super().get_signing_serializer(app))
+        return self._made[1]
 
 
 def now() -> float:
