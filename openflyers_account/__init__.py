@@ -10,7 +10,7 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from babel import numbers
+from babel import dates, numbers
 from flask import (
     Flask,
     current_app,
@@ -342,6 +342,17 @@ def _money_in(amount, currency: str, locale: str) -> str:
     return numbers.format_currency(amount, currency, locale=locale)
 
 
+@functools.lru_cache(maxsize=4096)
+def _date_in(day: date, style: str, locale: str) -> str:
+    """A day as the reader writes it ("7 décembre 2026"): a page shows the same few days again and again."""
+    return dates.format_date(day, style, locale=locale)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal_in(number, locale: str) -> str:
+    return numbers.format_decimal(number, locale=locale)
+
+
 #: An amount or a count with decimals as the audit log stores it ("576.00"), and an ISO day ("2026-12-07").
 _DECIMAL = re.compile(r"-?[0-9]{1,15}\.[0-9]{1,6}")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -399,7 +410,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("percent")
     def percent(value) -> str:
-        return format_decimal(value)
+        return _decimal_in(value, i18n.locale_name())
 
     @app.template_filter("money")
     def money(amount, currency: str = "EUR") -> str:
@@ -407,7 +418,11 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("date")
     def date_filter(value, style: str = "medium") -> str:
-        return format_date(value, style) if value else ""
+        if not value:
+            return ""
+        if type(value) is date:
+            return _date_in(value, style, i18n.locale_name())
+        return format_date(value, style)  # a time of day: in the reader's time zone
 
     @app.template_filter("datetime")
     def datetime_filter(value, style: str = "medium") -> str:

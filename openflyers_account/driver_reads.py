@@ -21,7 +21,7 @@ listeners: list[Callable[[str, Any], None]] = []
 
 
 class DriverRead:
-    """One SELECT, compiled per dialect on first use; `first(engine, **values)` is its first row as a dict keyed by
+    """One SELECT without expanding parameters (no `in_`), compiled per dialect on first use; `first(engine, **values)` is its first row as a dict keyed by
     the selected columns' names, or None."""
 
     def __init__(self, statement: Select) -> None:
@@ -35,9 +35,15 @@ class DriverRead:
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             names = list(compiled.positiontup or ()) if compiled.positional else None
+            # Values as the driver takes them: an enum as the name the column stores.
+            processors = [(name, process) for name, bind in compiled.binds.items()
+                          if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
 
             def parameters(values: Mapping) -> Any:
                 bound = compiled.construct_params(dict(values))
+                for name, process in processors:
+                    if bound.get(name) is not None:
+                        bound[name] = process(bound[name])
                 return [bound[name] for name in names] if names is not None else bound
 
             found = self._compiled[dialect.name] = [str(compiled), parameters, None]

@@ -25,9 +25,18 @@ class Base(DeclarativeBase):
     })
 
 
+class SessionLogins(LoginManager):
+    """Flask-Login without its own session protection. Each session carries an id the server can end
+    (accounts.sessions), which covers what its "basic" protection did (a cookie used from another browser loses
+    its freshness, which no page asks for) and more; that check hashed the address and browser of every request."""
+
+    def _session_protection_failed(self) -> bool:
+        return False
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = SessionLogins()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()

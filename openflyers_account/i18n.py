@@ -9,18 +9,22 @@ from __future__ import annotations
 import functools
 
 from babel import support
-from flask import g, has_app_context
+from flask.globals import _cv_app
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from flask_babel import get_locale, get_translations
 from wtforms.i18n import messages_path
 
 
 def _context():
-    if not has_app_context():
+    # The application context itself, not `g` through its proxy: templates ask for every string they translate.
+    app_context = _cv_app.get(None)
+    if app_context is None:
         return None
-    context = g.get("_flask_babel")
+    context = app_context.g.__dict__.get("_flask_babel")
     if context is None:
         get_locale()  # flask-babel makes its context as it resolves the locale
-        context = g.get("_flask_babel")
+        context = app_context.g.__dict__.get("_flask_babel")
     return context
 
 
@@ -48,7 +52,11 @@ def locale_name() -> str:
 
 
 def install(jinja_env) -> None:
-    """Templates translate through the request's catalogue, looked up once."""
+    """Templates translate through the request's catalogue, looked up once.
+
+    `_`, `gettext` and `ngettext` do what Jinja's new-style callables do (escape the translation when the template
+    autoescapes, then always format it with the variables given), called directly rather than through three
+    `Context.call`s each: a page translates dozens of strings."""
     jinja_env.install_gettext_callables(
         gettext=lambda text: translations().ugettext(text),
         ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
@@ -56,6 +64,24 @@ def install(jinja_env) -> None:
         npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
+    jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+
+
+@pass_eval_context
+def _template_gettext(eval_context, text: str, /, **variables) -> str:
+    translated = translations().ugettext(text)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_context, singular: str, plural: str, n: int, /, **variables) -> str:
+    translated = translations().ungettext(singular, plural, n)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    variables.setdefault("num", n)
+    return translated % variables
 
 
 @functools.lru_cache(maxsize=8)

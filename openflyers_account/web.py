@@ -11,6 +11,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     has_request_context,
     make_response,
     redirect,
@@ -26,7 +27,7 @@ from sqlalchemy.orm.util import identity_key
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
-from .accounts import sessions
+from .accounts import facts, sessions
 from .accounts.models import Club, StaffUser
 from .driver_reads import DriverRead
 from .extensions import db, login_manager
@@ -35,7 +36,9 @@ from .partners.models import Partner
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Club | StaffUser | Partner | None:
-    """The account a session speaks for, and whether that session was signed out, in one read (U4)."""
+    """The account a session speaks for, and whether that session was signed out, in one read; a club's with the
+    facts its pages ask about it (U4)."""
+    g.club_facts = None
     kind, _, rest = user_id.partition(":")
     account_id = rest.partition(":")[0] if kind in ("club", "partner") else rest
     if kind not in _ACCOUNTS or not (account_id.isdigit() and len(account_id) < 10):
@@ -44,6 +47,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     if row is None:
         return None
     signed_out = row.pop("signed_out")
+    club_facts = facts.taken_from(row) if kind == "club" else None
     model = _ACCOUNTS[kind]
     account = model(**{key: row[name] for key, name in _attributes(model)})
     if kind == "staff" and not account.active:
@@ -54,6 +58,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     # A session signed out, on every device or long idle is over, even from a copy of its cookie.
     if not sessions.is_open(account, signed_out):
         return None
+    g.club_facts = club_facts
     return _in_session(account)
 
 
@@ -65,7 +70,9 @@ def _account_read(kind: str) -> DriverRead:
     """The account of a kind by id, with whether the session id was signed out. A club's offer comes only to the
     few pages that ask for it."""
     table = _ACCOUNTS[kind].__table__
-    return DriverRead(select(*table.columns, sessions.signed_out(bindparam("sid"))).where(table.c.id == bindparam("id")))
+    club_facts = facts.columns(table.c.id) if kind == "club" else []
+    return DriverRead(select(*table.columns, sessions.signed_out(bindparam("sid")), *club_facts)
+                      .where(table.c.id == bindparam("id")))
 
 
 @functools.cache
@@ -91,6 +98,17 @@ def _current_club() -> Club:
 
 #: The signed-in club, in views decorated with `club_required`.
 current_club: Club = cast(Club, LocalProxy(_current_club))
+
+
+def signed_in_club() -> Club:
+    """The signed-in club itself (not a proxy), in views decorated with `club_required`: each attribute read through
+    the proxy looks the account up again."""
+    return _current_club()
+
+
+def signed_in_club_facts() -> facts.ClubFacts | None:
+    """What the signed-in club's pages ask about it, read with its account (accounts.facts); None for anyone else."""
+    return g.get("club_facts") if current_user.is_authenticated else None
 
 
 def signed_in_staff() -> StaffUser:

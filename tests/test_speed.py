@@ -268,3 +268,49 @@ def test_u4_b3_the_partners_client_card_shows_its_latest_documents_billed_to_it(
     card = page[page.index('class="subscription"'):]
     assert set(re.findall(r"F-2094-\d{5}", card)) == {f"F-2094-{n:05d}" for n in range(3, LATEST_INVOICES + 3)}
     assert 'href="/partner/invoices"' in card and "à payer" in card
+
+
+def test_u4_the_dashboard_shows_a_charge_an_invoice_to_pay_and_a_partner_the_moment_they_exist(client, mermoz):
+    """The facts read with the session's account (accounts.facts) skip the queries of what is absent; what appears
+    a moment later is on the next page, and what goes away is gone from it."""
+    from openflyers_account.domain.payments import PaymentMethod
+    from openflyers_account.models import PendingCharge
+    from openflyers_account.partners import operations as partners
+    from openflyers_account.payments.operations import record_payment
+
+    from .billing_helpers import renew
+
+    def dashboard() -> str:
+        response = client.get("/")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    page = dashboard()
+    assert "Assistance téléphonique" not in page and "managed-by" not in page and "F-" not in page
+    db.session.add(PendingCharge(club_id=mermoz.id, service_code="password_reset", label="Assistance téléphonique",
+                                 quantity=1, unit_price=Decimal("15.00")))
+    db.session.commit()
+    assert "Assistance téléphonique" in dashboard()
+    assert renew(client, resources=4, term=1).status_code in (302, 303)
+    invoice = db.session.scalars(select(Invoice).where(Invoice.club_id == mermoz.id)).one()
+    page = dashboard()
+    assert invoice.number in page and "Assistance téléphonique" not in page  # the charge went on the invoice
+    record_payment(invoice.id, invoice.total_incl_vat, PaymentMethod.TRANSFER, date.today(), "test", reference="RF")
+    assert invoice.number not in dashboard()
+    partner = partners.add_partner("contact@federation.example", "Fédération des Ailes", "cli", password=PASSWORD)
+    partners.link_club(partner.id, "mermoz", "cli")
+    page = dashboard()
+    assert "managed-by" in page and "Fédération des Ailes" in page
+
+
+def test_u4_pages_showing_an_invoice_do_not_read_its_pdf_and_its_download_does(client, mermoz):
+    from .billing_helpers import renew
+
+    assert renew(client, resources=4, term=1).status_code in (302, 303)
+    invoice = db.session.scalars(select(Invoice).where(Invoice.club_id == mermoz.id)).one()
+    with statements_run() as statements:
+        for page in ("/", "/invoices", f"/invoices/{invoice.number}"):
+            assert client.get(page).status_code == 200
+    assert statements and not [sql for sql in statements if re.search(r"\binvoice\.pdf\b", sql)]
+    download = client.get(f"/invoices/{invoice.number}.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")

@@ -12,7 +12,7 @@ from ..extensions import limiter
 from ..messages import error_message
 from ..partners.queries import partner_of
 from ..subscriptions.overview import club_overview
-from ..web import club_required, current_club, render_page, safe_next
+from ..web import club_required, current_club, render_page, safe_next, signed_in_club, signed_in_club_facts
 from . import bp, operations, sessions
 from .forms import ContactEmailsForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 
@@ -104,8 +104,9 @@ def reset_password(token: str):
 @club_required
 def dashboard():
     """The club's home: period, status, resources, what to do next."""
-    return render_page("accounts/dashboard.html", overview=club_overview(current_club, date.today()),
-                       manager=partner_of(current_club))
+    club, known = signed_in_club(), signed_in_club_facts()
+    return render_page("accounts/dashboard.html", overview=club_overview(club, date.today(), known),
+                       manager=partner_of(club, known))
 
 
 @bp.route("/account", methods=["GET", "POST"])

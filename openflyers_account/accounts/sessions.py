@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, exists, select
 
 from ..extensions import db
+from ..signing import KeptSignerSerializer
 from ..transactions import use_case
 from .models import SignedOutSession
 
@@ -32,15 +33,20 @@ SEEN_RESOLUTION = 60
 
 
 class SignedCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer made once per secret key rather than at every
-    request (performance budget)."""
+    """Flask's signed-cookie sessions, the same cookie, with the signing serializer made once per secret key rather
+    than at every request (performance budget)."""
 
-    _made: tuple[tuple, object] | None = None
+    _made: tuple[tuple, KeptSignerSerializer] | None = None
 
-    def get_signing_serializer(self, app: Flask):
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+    def get_signing_serializer(self, app: Flask) -> KeptSignerSerializer | None:
+        if not app.secret_key:
+            return None
+        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys = (*fallbacks, app.secret_key)  # the current key last, as itsdangerous expects
         if self._made is None or self._made[0] != keys:
-            self._made = (keys, super().get_signing_serializer(app))
+            self._made = (keys, KeptSignerSerializer(
+                list(keys), salt=self.salt, serializer=self.serializer,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method}))
         return self._made[1]
 
 
@@ -65,6 +71,9 @@ def sign_in(account: Account) -> None:
     if language:
         session["language"] = language
     login_user(account)
+    # Flask-Login's own protection is off (extensions.SessionLogins): its browser fingerprint would only make the
+    # cookie longer.
+    session.pop("_id", None)
     at = now()
     session[SID] = secrets.token_urlsafe(24)
     session[SINCE] = at

@@ -208,8 +208,9 @@ class Invoice(db.Model):
     offer_code: Mapped[str] = mapped_column(String(40), default="")
     resources: Mapped[int | None] = mapped_column(Integer, nullable=True)
     term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: The PDF rendered once at issue; every download returns these bytes (I4).
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The PDF rendered once at issue; every download returns these bytes (I4). Read only when asked for: a page
+    #: showing an invoice does not carry its PDF from the database (U4).
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     #: How many lines it was issued with: the database refuses a line more, and any edit or removal (I2).
     line_count: Mapped[int] = mapped_column(Integer)

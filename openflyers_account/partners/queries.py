@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
+from ..accounts.facts import ClubFacts
 from ..accounts.models import Club
 from ..domain.periods import renewal_opens_on
 from ..extensions import db
@@ -44,8 +45,10 @@ def clubs_of(partner: Partner) -> list[Club]:
         .where(PartnerClub.partner_id == partner.id).order_by(Club.subdomain)))
 
 
-def partner_of(club: Club) -> Partner | None:
-    """The partner managing the club, if any (B1)."""
+def partner_of(club: Club, known: ClubFacts | None = None) -> Partner | None:
+    """The partner managing the club, if any (B1); without a query when the facts `known` of the club say none."""
+    if known is not None and known.partner_id is None:
+        return None
     return db.session.scalar(_partner_of_query(), {"club_id": club.id})
 
 

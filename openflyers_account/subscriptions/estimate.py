@@ -9,14 +9,16 @@ row, read with the session. The review step and the confirmation re-read everyth
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData
 
 from ..accounts.models import Club
+from ..signing import KeptSignerSerializer
 from ..domain.periods import next_period
 from . import queries
 from .models import Subscription
@@ -46,8 +48,13 @@ class EstimateFacts:
     facts: PurchaseFacts
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="renewal-estimate")
+def _serializer() -> KeptSignerSerializer:
+    return _serializer_for(current_app.secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str | bytes) -> KeptSignerSerializer:
+    return KeptSignerSerializer(secret_key, salt="renewal-estimate")
 
 
 def sign(club: Club, subscription: Subscription | None, today: date) -> str:

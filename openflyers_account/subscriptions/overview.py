@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ..accounts.facts import ClubFacts
 from ..accounts.models import Club
 from ..accounts.operations import pending_charges
 from ..billing.models import PendingCharge
@@ -36,8 +37,9 @@ class ClubOverview:
         return sum((c.unit_price * c.quantity for c in self.pending_charges), Decimal("0"))
 
 
-def club_overview(club: Club, today: date) -> ClubOverview:
-    """The dashboard's facts for `club` on `today`."""
+def club_overview(club: Club, today: date, known: ClubFacts | None = None) -> ClubOverview:
+    """The dashboard's facts for `club` on `today`; what is `known` absent already is not looked for."""
+    to_pay = known is None or known.period_to_pay
     return ClubOverview(club=club, today=today,
-                        subscriptions=[queries.view(s, today) for s in queries.club_subscriptions(club)],
-                        pending_charges=pending_charges(club))
+                        subscriptions=[queries.view(s, today, to_pay) for s in queries.club_subscriptions(club)],
+                        pending_charges=pending_charges(club) if known is None or known.charges_waiting else [])

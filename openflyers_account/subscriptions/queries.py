@@ -229,12 +229,14 @@ class SubscriptionView:
         return stage_day(Stage.RENEWAL, current.end_date)
 
 
-def view(subscription: Subscription, today: date) -> SubscriptionView:
+def view(subscription: Subscription, today: date, period_to_pay: bool = True) -> SubscriptionView:
+    """The subscription as its pages show it on `today`; without looking for an invoice to pay when the club is
+    known to have none (accounts.facts)."""
     periods = subscription.periods
     current = period_covering(subscription, today) or next((p for p in periods if p.start_date > today), None) \
         or (periods[-1] if periods else None)
     following = next((p for p in periods if current is not None and p.start_date > current.end_date), None)
-    invoice = open_purchase_invoice(subscription)
+    invoice = open_purchase_invoice(subscription) if period_to_pay else None
     return SubscriptionView(
         subscription=subscription, today=today, state=state(subscription, today), current=current,
         following=following, open_invoice=invoice,

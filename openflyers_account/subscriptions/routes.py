@@ -15,7 +15,15 @@ from ..errors import UserError
 from ..forms import show_refusal
 from ..messages import error_message
 from ..partners.queries import partner_of
-from ..web import club_required, confirmation_page, current_club, needs_confirmation, render_page
+from ..web import (
+    club_required,
+    confirmation_page,
+    current_club,
+    needs_confirmation,
+    render_page,
+    signed_in_club,
+    signed_in_club_facts,
+)
 from . import bp, estimate, operations, pages, queries
 from .doors import Door
 from .errors import PriceChanged, RenewalNotOpen
@@ -28,7 +36,7 @@ def club_door(values: dict | None = None) -> Door:
     """The signed-in club acting on its own subscriptions."""
     club = current_club._get_current_object()
     return Door("club", club, club, blueprint="subscriptions", base_template="base.html",
-                invoice_endpoint="billing.invoice", manager=partner_of(club))
+                invoice_endpoint="billing.invoice", manager=partner_of(club, signed_in_club_facts()))
 
 
 pages.register_door(bp, "/subscriptions", club_door, club_required)
@@ -41,7 +49,7 @@ def subscriptions():
     today = date.today()
     shown = [queries.view(subscription, today) for subscription in queries.club_subscriptions(current_club)]
     return render_page("subscriptions/list.html", door=club_door(), subscriptions=shown, today=today,
-                       manager=partner_of(current_club))
+                       manager=partner_of(current_club, signed_in_club_facts()))
 
 
 # -- renewal (R1-R3, R9) ------------------------------------------------------------------------------------
@@ -92,11 +100,12 @@ def _priced(form: RenewalForm, subscription: Subscription | None,
     given."""
     if not form.validate():
         return None
+    club = signed_in_club()
     try:
         if signed is not None:
-            return price_next_period(current_club, signed.subscription_id, signed.current_end, form.order(),
+            return price_next_period(club, signed.subscription_id, signed.current_end, form.order(),
                                      signed.made_on, facts=signed.facts)
-        return price_renewal(current_club, subscription, form.order(), date.today())
+        return price_renewal(club, subscription, form.order(), date.today())
     except UserError as error:
         if error.field not in form._fields:
             error.field = "resources"
@@ -157,7 +166,7 @@ def price():
     """The estimate alone, for HTMX as the club types (R3): from the facts the renewal page signed into the form
     when they can be trusted, else from the database."""
     today = date.today()
-    signed = estimate.read(request.args.get("facts", ""), current_club, request.args.get("subscription"), today)
+    signed = estimate.read(request.args.get("facts", ""), signed_in_club(), request.args.get("subscription"), today)
     if signed is not None:
         form = RenewalForm(request.args)
         priced = _priced(form, None, signed)
