@@ -10,7 +10,6 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from babel import dates, numbers
 from flask import (
     Flask,
     current_app,
@@ -335,24 +334,6 @@ def _register_errors(app: Flask) -> None:
                     lazy_gettext("Nothing was changed. Please try again in a moment."))
 
 
-@functools.lru_cache(maxsize=4096)
-def _money_in(amount, currency: str, locale: str) -> str:
-    """An amount as the reader writes it; kept, since the live estimate prints the same few amounts again
-    and again and Babel's formatting is most of its rendering time."""
-    return numbers.format_currency(amount, currency, locale=locale)
-
-
-@functools.lru_cache(maxsize=4096)
-def _date_in(day: date, style: str, locale: str) -> str:
-    """A day as the reader writes it ("7 décembre 2026"): a page shows the same few days again and again."""
-    return dates.format_date(day, style, locale=locale)
-
-
-@functools.lru_cache(maxsize=1024)
-def _decimal_in(number, locale: str) -> str:
-    return numbers.format_decimal(number, locale=locale)
-
-
 #: An amount or a count with decimals as the audit log stores it ("576.00"), and an ISO day ("2026-12-07").
 _DECIMAL = re.compile(r"-?[0-9]{1,15}\.[0-9]{1,6}")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -388,7 +369,7 @@ def _register_template_helpers(app: Flask) -> None:
         text = str(value)
         if _DECIMAL.fullmatch(text):
             number = Decimal(text)
-            return _money_in(number, "EUR", i18n.locale_name()) if key in AUDIT_AMOUNTS else format_decimal(number)
+            return i18n.money(number) if key in AUDIT_AMOUNTS else format_decimal(number)
         if _ISO_DAY.fullmatch(text):
             try:
                 return format_date(date.fromisoformat(text))
@@ -410,19 +391,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("percent")
     def percent(value) -> str:
-        return _decimal_in(value, i18n.locale_name())
+        return i18n.decimal(value)
 
     @app.template_filter("money")
     def money(amount, currency: str = "EUR") -> str:
-        return _money_in(amount, currency, i18n.locale_name())
+        return i18n.money(amount, currency)
 
     @app.template_filter("date")
     def date_filter(value, style: str = "medium") -> str:
         if not value:
             return ""
-        if type(value) is date:
-            return _date_in(value, style, i18n.locale_name())
-        return format_date(value, style)  # a time of day: in the reader's time zone
+        return i18n.day(value, style) if type(value) is date else format_date(value, style)
 
     @app.template_filter("datetime")
     def datetime_filter(value, style: str = "medium") -> str:

@@ -7,8 +7,9 @@ in French inside an English page still reads French.
 from __future__ import annotations
 
 import functools
+from datetime import date
 
-from babel import support
+from babel import dates, numbers, support
 from flask.globals import _cv_app
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -49,6 +50,50 @@ def locale_name() -> str:
         if context is not None:
             context.locale_name = known
     return known[1]
+
+
+def gettext(text: str, **variables) -> str:
+    """`text` in the reader's language, formatted with `variables` when there are any (as flask-babel's)."""
+    translated = translations().ugettext(text)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """The form for `n` in the reader's language, formatted with `num` and `variables` (as flask-babel's)."""
+    variables.setdefault("num", n)
+    return translations().ungettext(singular, plural, n) % variables
+
+
+def money(amount, currency: str = "EUR") -> str:
+    """An amount as the reader writes it ("576,00 €")."""
+    return _money_in(amount, currency, locale_name())
+
+
+def decimal(number) -> str:
+    """A number as the reader writes it ("12,5")."""
+    return _decimal_in(number, locale_name())
+
+
+def day(value: date, style: str = "medium") -> str:
+    """A day as the reader writes it ("7 déc. 2026", or "7 décembre 2026" in the long style)."""
+    return _day_in(value, style, locale_name())
+
+
+# Kept per process: a page prints the same few amounts, numbers and days again and again, and Babel's formatting
+# was most of the live estimate's rendering time.
+@functools.lru_cache(maxsize=4096)
+def _money_in(amount, currency: str, locale: str) -> str:
+    return numbers.format_currency(amount, currency, locale=locale)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal_in(number, locale: str) -> str:
+    return numbers.format_decimal(number, locale=locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_in(value: date, style: str, locale: str) -> str:
+    return dates.format_date(value, style, locale=locale)
 
 
 def install(jinja_env) -> None:

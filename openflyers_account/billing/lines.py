@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import format_date, format_decimal, gettext as _, ngettext
-
 from ..domain import pricing
+from ..i18n import day, decimal, gettext as _, ngettext
 
 
 def line_description(line: pricing.QuoteLine, offer_name: str, partner: bool = False) -> str:
@@ -18,8 +17,8 @@ def line_description(line: pricing.QuoteLine, offer_name: str, partner: bool = F
     if line.kind is pricing.LineKind.ADDED_RESOURCES and line.proration is not None:
         days = line.proration
         return _("%(offer)s, resources added (aircraft, simulators) from %(start)s to %(end)s, %(days)d days out "
-                 "of %(period_days)d", offer=offer_name, start=format_date(days.start, "long"),
-                 end=format_date(days.end, "long"), days=days.days, period_days=days.period_days)
+                 "of %(period_days)d", offer=offer_name, start=day(days.start, "long"),
+                 end=day(days.end, "long"), days=days.days, period_days=days.period_days)
     if line.kind is pricing.LineKind.TERM_DISCOUNT:
         return _("%(years)d-year term discount (%(percent)s %%)", years=line.years, percent=_percent(line.percent))
     if line.kind is pricing.LineKind.CLUB_DISCOUNT:
@@ -31,4 +30,4 @@ def line_description(line: pricing.QuoteLine, offer_name: str, partner: bool = F
 
 
 def _percent(value: Decimal | None) -> str:
-    return format_decimal(value) if value is not None else ""
+    return decimal(value) if value is not None else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, getcontext
 from fractions import Fraction
 
 CENT = Decimal("0.01")
@@ -38,8 +38,12 @@ def round_fraction_cents(x: Fraction) -> Decimal:
 
 def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
     """`percent` % of `amount`, computed exactly then rounded half-up to the cent (P2, P3)."""
-    exact = Fraction(require_decimal(amount)) * Fraction(require_decimal(percent, "percent")) / 100
-    return round_fraction_cents(exact)
+    amount, percent = require_decimal(amount), require_decimal(percent, "percent")
+    product = amount * percent
+    if len(product.as_tuple().digits) < getcontext().prec:
+        # Fewer digits than the context keeps: the product is exact, and so is moving its point two places.
+        return round_cents(product.scaleb(-2))
+    return round_fraction_cents(Fraction(amount) * Fraction(percent) / 100)
 
 
 def is_whole_cents(x: Decimal) -> bool:

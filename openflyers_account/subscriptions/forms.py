@@ -4,6 +4,7 @@ The same forms serve every front door (club, partner, staff).
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -86,6 +87,12 @@ def _term_field() -> SelectField:
                            DataRequired(message=MESSAGES["required"]), OneOfTheChoices("unknown_term_choice")])
 
 
+@functools.lru_cache(maxsize=4)
+def _offer_choices(offers: tuple) -> tuple[SelectChoice, ...]:
+    """The offers as a select's choices, made once for each state of the catalogue."""
+    return tuple(SelectChoice(offer.code, offer.name) for offer in offers)
+
+
 class OrderFields:
     """The fields of a period's order, shared by the choice forms and the confirmations' hidden copies."""
 
@@ -94,7 +101,7 @@ class OrderFields:
                                  term=Term(int(self.term.data)), po_reference=(self.po_reference.data or "").strip())
 
     def with_offers(self) -> None:
-        self.offer.choices = [SelectChoice(offer.code, offer.name) for offer in catalogue.offers()]
+        self.offer.choices = _offer_choices(catalogue.offers())
 
 
 class RenewalForm(Form, OrderFields):
