@@ -241,3 +241,24 @@ def test_signing_in_starts_from_an_empty_cookie_and_ends_the_session_it_replaces
     # The mermoz session this browser left is over, copies of its cookie included.
     assert shut_out(mermoz_copy, DOORS["club"])
     assert browser.get("/account").status_code == 200
+
+
+def test_the_kept_signer_reads_and_writes_the_cookies_flask_does_and_refuses_forged_ones(app):
+    """Sessions survive the change of signer: the same cookie either way, old keys in SECRET_KEY_FALLBACKS still read."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature
+
+    flasks = SecureCookieSessionInterface().get_signing_serializer(app)
+    ours = app.session_interface.get_signing_serializer(app)
+    assert ours.loads(flasks.dumps({"_user_id": "club:1", "sid": "a"})) == {"_user_id": "club:1", "sid": "a"}
+    assert flasks.loads(ours.dumps({"since": 1.5})) == {"since": 1.5}
+    with pytest.raises(BadSignature):
+        ours.loads(flasks.dumps({"sid": "a"})[:-2] + "xx")
+    old = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"sid": "old"})
+    app.config.update(SECRET_KEY_FALLBACKS=[app.secret_key], SECRET_KEY="a new secret key")
+    rotated = app.session_interface.get_signing_serializer(app)
+    assert rotated.loads(old) == {"sid": "old"}
+    assert SecureCookieSessionInterface().get_signing_serializer(app).loads(rotated.dumps({"sid": "new"})) == \
+        {"sid": "new"}
+    with pytest.raises(BadSignature):
+        flasks.loads(rotated.dumps({"sid": "new"}))  # the old key alone does not read what the new one signs
