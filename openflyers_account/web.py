@@ -43,7 +43,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     account_id = rest.partition(":")[0] if kind in ("club", "partner") else rest
     if kind not in _ACCOUNTS or not (account_id.isdigit() and len(account_id) < 10):
         return None
-    row = _account_read(kind).first(db.engine, id=int(account_id), sid=sessions.session_id())
+    row = _account_read(kind).first(db.session, id=int(account_id), sid=sessions.session_id())
     if row is None:
         return None
     signed_out = row.pop("signed_out")
@@ -58,7 +58,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     # A session signed out, on every device or long idle is over, even from a copy of its cookie.
     if not sessions.is_open(account, signed_out):
         return None
-    g.club_facts = club_facts
+    g.club_facts = (kind, account.id, club_facts)
     return _in_session(account)
 
 
@@ -108,7 +108,12 @@ def signed_in_club() -> Club:
 
 def signed_in_club_facts() -> facts.ClubFacts | None:
     """What the signed-in club's pages ask about it, read with its account (accounts.facts); None for anyone else."""
-    return g.get("club_facts") if current_user.is_authenticated else None
+    read = g.get("club_facts")
+    account = current_user._get_current_object()
+    # The facts of the account signed in now, not of one this request replaced.
+    if read is None or not isinstance(account, Club) or read[:2] != ("club", account.id):
+        return None
+    return read[2]
 
 
 def signed_in_staff() -> StaffUser:

@@ -262,3 +262,29 @@ def test_the_kept_signer_reads_and_writes_the_cookies_flask_does_and_refuses_for
         {"sid": "new"}
     with pytest.raises(BadSignature):
         flasks.loads(rotated.dumps({"sid": "new"}))  # the old key alone does not read what the new one signs
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_after_the_database_drops_every_connection_only_the_first_signed_in_request_fails(app, client, make,
+                                                                                           sign_in):
+    """The session's account is read on the driver (driver_reads): a connection the server dropped is thrown away and
+    SQLAlchemy renews the pool, as for any query, instead of each stale connection failing a request of its own."""
+    import sqlalchemy as sa
+
+    make.club("mermoz")
+    sign_in("mermoz")
+    held = [db.engine.raw_connection() for _ in range(4)]
+    for connection in held:
+        connection.close()  # four idle connections in the pool
+    with db.engine.connect() as killer:
+        killer.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    db.session.remove()
+    failures = 0
+    for _ in range(4):
+        try:
+            if client.get("/").status_code != 200:
+                failures += 1
+        except Exception:  # noqa: BLE001 - the test app lets any error through instead of answering 500
+            failures += 1
+    assert failures <= 1
