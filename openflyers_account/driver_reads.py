@@ -23,9 +23,9 @@ listeners: list[Callable[[str, Any], None]] = []
 
 
 class DriverRead:
-    """One SELECT without expanding parameters (no `in_`), compiled per dialect on first use. `first(session,
-    **values)` is its first row as a dict keyed by the selected columns' names, or None; it runs on a connection of
-    the session's engine, not in the session's transaction."""
+    """One SELECT without expanding parameters (no `in_`), compiled per dialect on first use. `first(engine,
+    session, **values)` is its first row as a dict keyed by the selected columns' names, or None; it runs on a
+    connection of its own from the engine's pool, not in the session's transaction."""
 
     def __init__(self, statement: Select) -> None:
         self.statement = statement
@@ -59,8 +59,7 @@ class DriverRead:
         return [(column.name, column.type.dialect_impl(dialect).result_processor(dialect, described[1]))
                 for column, described in zip(self.statement.selected_columns, description, strict=True)]
 
-    def first(self, session: Session, **values: Any) -> dict[str, Any] | None:
-        engine = session.get_bind()
+    def first(self, engine: Engine, session: Session, **values: Any) -> dict[str, Any] | None:
         if isinstance(engine.pool, StaticPool):
             # One connection shared by everything (in-memory SQLite): returning a second checkout of it would roll
             # back the session's transaction.

@@ -43,7 +43,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
     account_id = rest.partition(":")[0] if kind in ("club", "partner") else rest
     if kind not in _ACCOUNTS or not (account_id.isdigit() and len(account_id) < 10):
         return None
-    row = _account_read(kind).first(db.session, id=int(account_id), sid=sessions.session_id())
+    row = _account_read(kind).first(db.engine, db.session, id=int(account_id), sid=sessions.session_id())
     if row is None:
         return None
     signed_out = row.pop("signed_out")
