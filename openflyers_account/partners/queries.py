@@ -100,20 +100,8 @@ class ClientRow:
 
 def client_rows(partner: Partner, text: str, page: int, today: date) -> tuple[list[ClientRow], int]:
     """One page of the partner's clubs, found by subdomain or name, with their counts, and how many match: two
-    queries whatever the number of clubs (B2, U4)."""
-    added = (select(ResourceAddition.period_id, func.sum(ResourceAddition.resources).label("added"))
-             .group_by(ResourceAddition.period_id).subquery())
-    running = (select(Subscription.club_id,
-                      func.sum(SubscriptionPeriod.resources + func.coalesce(added.c.added, 0)).label("subscribed"))
-               .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
-               .outerjoin(added, added.c.period_id == SubscriptionPeriod.id)
-               .where(SubscriptionPeriod.start_date <= today, SubscriptionPeriod.end_date >= today)
-               .group_by(Subscription.club_id).subquery())
-    ends = (select(Subscription.club_id,
-                   func.min(case((SubscriptionPeriod.end_date >= today, SubscriptionPeriod.end_date))).label("next_end"),
-                   func.max(SubscriptionPeriod.end_date).label("last_end"))
-            .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
-            .group_by(Subscription.club_id).subquery())
+    queries whatever the number of clubs (B2, U4). The counts are summed for the page's clubs only, not for every
+    club before the page is cut."""
     managed = select(PartnerClub.club_id).where(PartnerClub.partner_id == partner.id)
     found = Club.id.in_(managed)
     text = text.strip()
@@ -121,11 +109,27 @@ def client_rows(partner: Partner, text: str, page: int, today: date) -> tuple[li
         found = and_(found, or_(Club.subdomain.like(_like(text), escape="\\"),
                                 func.lower(Club.name).like(_like(text), escape="\\")))
     total = db.session.scalar(select(func.count()).select_from(Club).where(found))
+    shown = (select(Club.id).where(found).order_by(Club.name, Club.id)
+             .limit(CLIENTS_PER_PAGE).offset((page - 1) * CLIENTS_PER_PAGE).subquery())
+    on_page = Subscription.club_id.in_(select(shown.c.id))
+    added = (select(ResourceAddition.period_id, func.sum(ResourceAddition.resources).label("added"))
+             .group_by(ResourceAddition.period_id).subquery())
+    running = (select(Subscription.club_id,
+                      func.sum(SubscriptionPeriod.resources + func.coalesce(added.c.added, 0)).label("subscribed"))
+               .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
+               .outerjoin(added, added.c.period_id == SubscriptionPeriod.id)
+               .where(on_page, SubscriptionPeriod.start_date <= today, SubscriptionPeriod.end_date >= today)
+               .group_by(Subscription.club_id).subquery())
+    ends = (select(Subscription.club_id,
+                   func.min(case((SubscriptionPeriod.end_date >= today, SubscriptionPeriod.end_date))).label("next_end"),
+                   func.max(SubscriptionPeriod.end_date).label("last_end"))
+            .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
+            .where(on_page).group_by(Subscription.club_id).subquery())
     rows = db.session.execute(
         select(Club, func.coalesce(running.c.subscribed, 0), ends.c.next_end, ends.c.last_end)
+        .join(shown, shown.c.id == Club.id)
         .outerjoin(running, running.c.club_id == Club.id).outerjoin(ends, ends.c.club_id == Club.id)
-        .where(found).order_by(Club.name, Club.id)
-        .limit(CLIENTS_PER_PAGE).offset((page - 1) * CLIENTS_PER_PAGE))
+        .order_by(Club.name, Club.id))
     return [ClientRow(club, int(subscribed), next_end, last_end, today)
             for club, subscribed, next_end, last_end in rows], total
 

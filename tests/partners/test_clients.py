@@ -101,6 +101,8 @@ def test_u4_the_clients_page_costs_the_same_queries_for_3_clubs_or_60_and_pages_
     assert len(rows(first)) == 50 and "Page 1 sur 2" in first
     second = client.get("/partner/clients?page=2").get_data(as_text=True)
     assert len(rows(second)) == 10
+    # The counts are summed for the page shown, whichever it is: each of these clubs subscribes 1 of its 2.
+    assert all(row[2] == "2" and row[3].startswith("1 ") and row[4] for row in rows(second)), rows(second)
     assert rows(client.get("/partner/clients?page=999999999999").get_data(as_text=True)) == []
 
 
