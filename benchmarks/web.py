@@ -231,8 +231,9 @@ def bench_http(env: dict, database: str) -> list[Figure]:
     hello_server, hello_port = serve("benchmarks.hello:app", env)
     try:
         club = sign_in(app_port, "bench0")
-        club_headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in club.cookies.items())}
         _, renewal = club.get("/renewal")
+        # The cookie a browser sends once it has shown a page: its session holds the CSRF token the page made.
+        club_headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in club.cookies.items())}
         price_path = "/renewal/price?" + urlencode({**dict(hidden_fields(renewal, "/renewal")), "offer": "business",
                                                     "resources": "5", "term": "3", "po_reference": ""})
         issuer = sign_in(app_port, "issuer")

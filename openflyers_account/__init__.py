@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import re
 from datetime import date
@@ -45,6 +46,20 @@ from .web import apply_body_limit, safe_next
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+class Application(Flask):
+    """Flask, asking once per function rather than at every call whether a hook or view is a coroutine: a request
+    runs a dozen of them, and none is (performance budget)."""
+
+    def ensure_sync(self, func):
+        return self.async_to_sync(func) if _is_coroutine(func) else func
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_coroutine(func) -> bool:
+    return inspect.iscoroutinefunction(func)
+
+
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
     """No inline script or style anywhere (htmx is a file under /static and reads its config from a meta
     tag); forms post to this site, and may be redirected to the card provider's hosted page (M1)."""
@@ -58,7 +73,7 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; a test passes its own configuration instead of the environment's."""
-    app = Flask(
+    app = Application(
         __name__,
         instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
         instance_relative_config=True,

@@ -114,10 +114,20 @@ def install(jinja_env) -> None:
 
 @pass_eval_context
 def _template_gettext(eval_context, text: str, /, **variables) -> str:
+    if not variables:
+        return _plain_text(translations(), text, eval_context.autoescape)
     translated = translations().ugettext(text)
     if eval_context.autoescape:
         translated = Markup(translated)
     return translated % variables
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_text(catalogue: support.NullTranslations, text: str, autoescape: bool) -> str:
+    """A string without variables as a template shows it, per catalogue: its labels and headings come back at
+    every request."""
+    translated = catalogue.ugettext(text)
+    return (Markup(translated) if autoescape else translated) % {}
 
 
 @pass_eval_context

@@ -48,8 +48,7 @@ def load_user(user_id: str) -> Club | StaffUser | Partner | None:
         return None
     signed_out = row.pop("signed_out")
     club_facts = facts.taken_from(row) if kind == "club" else None
-    model = _ACCOUNTS[kind]
-    account = model(**{key: row[name] for key, name in _attributes(model)})
+    account = _loaded(_ACCOUNTS[kind], row)
     if kind == "staff" and not account.active:
         return None
     # A session opened before the last password change is over (A2).
@@ -79,6 +78,14 @@ def _account_read(kind: str) -> DriverRead:
 def _attributes(model: type) -> tuple[tuple[str, str], ...]:
     """Each mapped attribute of `model` with the name of its column."""
     return tuple((attribute.key, attribute.columns[0].name) for attribute in inspect(model).column_attrs)
+
+
+def _loaded(model: type, row: dict) -> Club | StaffUser | Partner:
+    """An instance of `model` holding `row`'s values as the ORM's own loading does: straight into the instance's
+    state, without the constructor's change tracking (a loaded row has no changes)."""
+    account = inspect(model).class_manager.new_instance()
+    account.__dict__.update((key, row[name]) for key, name in _attributes(model))
+    return account
 
 
 def _in_session(account: Club | StaffUser | Partner) -> Club | StaffUser | Partner:
