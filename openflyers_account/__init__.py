@@ -26,7 +26,6 @@ from flask import (
 from flask_babel import (
     format_date,
     format_datetime,
-    format_decimal,
     get_locale,
     lazy_gettext,
 )
@@ -384,7 +383,7 @@ def _register_template_helpers(app: Flask) -> None:
         text = str(value)
         if _DECIMAL.fullmatch(text):
             number = Decimal(text)
-            return i18n.money(number) if key in AUDIT_AMOUNTS else format_decimal(number)
+            return i18n.money(number) if key in AUDIT_AMOUNTS else i18n.decimal(number)
         if _ISO_DAY.fullmatch(text):
             try:
                 return format_date(date.fromisoformat(text))

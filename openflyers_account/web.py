@@ -99,18 +99,14 @@ def _in_session(account: Club | StaffUser | Partner) -> Club | StaffUser | Partn
     return account
 
 
-def _current_club() -> Club:
+def signed_in_club() -> Club:
+    """The signed-in club itself (not a proxy), in views decorated with `club_required`: each attribute read through
+    the proxy looks the account up again."""
     return cast(Club, current_user._get_current_object())
 
 
 #: The signed-in club, in views decorated with `club_required`.
-current_club: Club = cast(Club, LocalProxy(_current_club))
-
-
-def signed_in_club() -> Club:
-    """The signed-in club itself (not a proxy), in views decorated with `club_required`: each attribute read through
-    the proxy looks the account up again."""
-    return _current_club()
+current_club: Club = cast(Club, LocalProxy(signed_in_club))
 
 
 def signed_in_club_facts() -> facts.ClubFacts | None:
