@@ -12,6 +12,7 @@ import time
 from datetime import date, timedelta
 
 from benchmarks.budget import Figure
+from benchmarks.measure import settle_statistics
 
 CLUBS = 10_000
 SAMPLES = 40
@@ -83,6 +84,7 @@ def bench_partner_clients(env: dict) -> list[Figure]:
     app = _app(env)
     with app.app_context():
         _managed_clubs(CLUBS)
+        settle_statistics()
         client = app.test_client()
         response = client.post("/partner/login", data={"email": EMAIL, "password": PASSWORD})
         assert response.status_code == 302, response.status_code

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import brotli
 
 from benchmarks.budget import Figure
+from benchmarks.measure import settle_statistics
 from benchmarks.wrk import run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,6 +165,7 @@ def prepare(env: dict) -> None:
         db.session.commit()
         many = db.session.scalar(select(Club.id).where(Club.subdomain == "many"))
         prepare_open_invoices(INVOICES, _free_year(), club_id=many)
+        settle_statistics()
         db.session.remove()
         db.engine.dispose()
 

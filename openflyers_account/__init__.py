@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import re
 from datetime import date
@@ -50,13 +49,18 @@ class Application(Flask):
     """Flask, asking once per function rather than at every call whether a hook or view is a coroutine: a request
     runs a dozen of them, and none is (performance budget)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._callable_as_sync: dict = {}
+
     def ensure_sync(self, func):
-        return self.async_to_sync(func) if _is_coroutine(func) else func
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_coroutine(func) -> bool:
-    return inspect.iscoroutinefunction(func)
+        try:
+            return self._callable_as_sync[func]
+        except KeyError:
+            made = self._callable_as_sync[func] = super().ensure_sync(func)
+            return made
+        except TypeError:  # a callable that cannot be a key
+            return super().ensure_sync(func)
 
 
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
