@@ -23,6 +23,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.util import identity_key
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
@@ -84,7 +85,7 @@ def _loaded(model: type, row: dict) -> Club | StaffUser | Partner:
     """An instance of `model` holding `row`'s values as the ORM's own loading does: straight into the instance's
     state, without the constructor's change tracking (a loaded row has no changes)."""
     account = inspect(model).class_manager.new_instance()
-    account.__dict__.update((key, row[name]) for key, name in _attributes(model))
+    instance_dict(account).update((key, row[name]) for key, name in _attributes(model))
     return account
 
 
