@@ -113,12 +113,11 @@ def client_rows(partner: Partner, text: str, page: int, today: date) -> tuple[li
     shown = (select(Club.id).where(found).order_by(Club.name, Club.id)
              .limit(CLIENTS_PER_PAGE).offset((page - 1) * CLIENTS_PER_PAGE).cte("shown"))
     on_page = Subscription.club_id.in_(select(shown.c.id))
-    added = (select(ResourceAddition.period_id, func.sum(ResourceAddition.resources).label("added"))
-             .group_by(ResourceAddition.period_id).subquery())
-    running = (select(Subscription.club_id,
-                      func.sum(SubscriptionPeriod.resources + func.coalesce(added.c.added, 0)).label("subscribed"))
+    # Each running period's added resources, summed for that period only (by its index), not for every period.
+    added = (select(func.coalesce(func.sum(ResourceAddition.resources), 0))
+             .where(ResourceAddition.period_id == SubscriptionPeriod.id).scalar_subquery())
+    running = (select(Subscription.club_id, func.sum(SubscriptionPeriod.resources + added).label("subscribed"))
                .join(SubscriptionPeriod, SubscriptionPeriod.subscription_id == Subscription.id)
-               .outerjoin(added, added.c.period_id == SubscriptionPeriod.id)
                .where(on_page, SubscriptionPeriod.start_date <= today, SubscriptionPeriod.end_date >= today)
                .group_by(Subscription.club_id).subquery())
     ends = (select(Subscription.club_id,

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from openflyers_account.extensions import db
 from openflyers_account.partners import operations
+from openflyers_account.subscriptions import operations as subscriptions
 from tests.billing_helpers import add_paid_period
 from tests.conftest import PASSWORD, post_form
 
@@ -55,6 +56,17 @@ def test_b2_the_clients_page_lists_its_clubs_with_their_counts_next_end_and_stat
     assert listed[1][4] == format_short(date.today() + timedelta(days=60))
     assert "Latécoère" not in page
     assert page.count('class="flagged"') == 1
+
+
+def test_b2_resources_added_to_a_running_period_count_as_subscribed_on_the_clients_page(client, make, signed_in):
+    mermoz = managed(make, signed_in, "mermoz", name="Aéroclub Mermoz", resources=5)
+    period = add_paid_period(mermoz, days_to_end=200, resources=3)
+    subscriptions.add_resources(mermoz.id, period.subscription_id, 2, date.today(), "cli")
+    other = make.club("latecoere", resources=9)  # not its club: its additions count nowhere on this page
+    other_period = add_paid_period(other, days_to_end=200, resources=3)
+    subscriptions.add_resources(other.id, other_period.subscription_id, 6, date.today(), "cli")
+    page = html_lib.unescape(client.get("/partner/clients").get_data(as_text=True))
+    assert [row[:4] for row in rows(page)] == [["Aéroclub Mermoz", "mermoz", "5", "5"]]
 
 
 def format_short(day: date) -> str:
