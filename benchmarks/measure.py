@@ -1,4 +1,5 @@
-"""A `flask` command run the way an operator starts it, in a process of its own: its wall time and peak memory."""
+"""How the bench takes its measures: a `flask` command run the way an operator starts it, in a process of its own
+(its wall time and peak memory); the database's statistics settled after a bulk load."""
 from __future__ import annotations
 
 import subprocess

@@ -102,6 +102,7 @@ def install(jinja_env) -> None:
     `_`, `gettext` and `ngettext` do what Jinja's new-style callables do (escape the translation when the template
     autoescapes, then always format it with the variables given), called directly rather than through three
     `Context.call`s each: a page translates dozens of strings."""
+    # The extension needs gettext and ngettext to set up `{% trans %}`; the globals below then take their place.
     jinja_env.install_gettext_callables(
         gettext=lambda text: translations().ugettext(text),
         ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
